@@ -1,0 +1,72 @@
+package io.stipple.api;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stipple.pipeline.GeneratedImage;
+import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.GenerationResult;
+import io.stipple.pipeline.StageTimings;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/** The JSON answer of {@code POST /generate}: the images, the parameters that ran, and where the time went. */
+public record GenerateResponse(
+        @JsonProperty("images") List<Image> images,
+        @JsonProperty("parameters") Parameters parameters,
+        @JsonProperty("timings_ms") Timings timings) {
+
+    static GenerateResponse of(GenerationResult result) {
+        List<Image> images = new ArrayList<>();
+        for (int i = 0; i < result.images().size(); i++) {
+            GeneratedImage image = result.images().get(i);
+            images.add(new Image(i, image.seed(), image.width(), image.height(),
+                    Base64.getEncoder().encodeToString(image.png())));
+        }
+        return new GenerateResponse(images, Parameters.of(result.request()), Timings.of(result.timings()));
+    }
+
+    public record Image(
+            @JsonProperty("index") int index,
+            @JsonProperty("seed") long seed,
+            @JsonProperty("width") int width,
+            @JsonProperty("height") int height,
+            @JsonProperty("png_base64") String pngBase64) {
+    }
+
+    public record Parameters(
+            @JsonProperty("prompt") String prompt,
+            @JsonProperty("negative_prompt") String negativePrompt,
+            @JsonProperty("width") int width,
+            @JsonProperty("height") int height,
+            @JsonProperty("steps") int steps,
+            @JsonProperty("guidance_scale") double guidanceScale,
+            @JsonProperty("sampler") String sampler,
+            @JsonProperty("eta") double eta,
+            @JsonProperty("seed") long seed,
+            @JsonProperty("num_images") int numImages) {
+
+        static Parameters of(GenerationRequest request) {
+            return new Parameters(request.prompt(), request.negativePrompt(), request.width(), request.height(),
+                    request.steps(), request.guidanceScale(), request.sampler(), request.eta(),
+                    request.seeds().get(0), request.imageCount());
+        }
+    }
+
+    public record Timings(
+            @JsonProperty("queue") double queue,
+            @JsonProperty("text_encoding") double textEncoding,
+            @JsonProperty("denoising") double denoising,
+            @JsonProperty("decoding") double decoding,
+            @JsonProperty("png_encoding") double pngEncoding,
+            @JsonProperty("total") double total) {
+
+        static Timings of(StageTimings timings) {
+            return new Timings(round(timings.queue()), round(timings.textEncoding()), round(timings.denoising()),
+                    round(timings.decoding()), round(timings.pngEncoding()), round(timings.total()));
+        }
+
+        private static double round(double millis) {
+            return Math.round(millis * 100) / 100.0;
+        }
+    }
+}

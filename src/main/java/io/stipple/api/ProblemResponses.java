@@ -1,0 +1,153 @@
+package io.stipple.api;
+
+import io.stipple.api.InvalidRequestException.FieldViolation;
+import io.stipple.engine.NotAcceptingException;
+import io.stipple.engine.QueueFullException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.HttpStatusCode;
+import org.springframework.http.MediaType;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.http.converter.HttpMessageNotReadableException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.context.request.WebRequest;
+import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.StreamReadException;
+import tools.jackson.databind.exc.MismatchedInputException;
+import tools.jackson.databind.exc.UnrecognizedPropertyException;
+
+/**
+ * Every error a client can cause, as RFC 9457 {@code application/problem+json} with the field at
+ * fault ({@code field}, and {@code errors} when there are several) and a message a person can act on.
+ */
+@RestControllerAdvice
+class ProblemResponses extends ResponseEntityExceptionHandler {
+    private static final Logger log = LoggerFactory.getLogger(ProblemResponses.class);
+
+    @ExceptionHandler(InvalidRequestException.class)
+    ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
+        return problem(HttpStatus.BAD_REQUEST, "Invalid request", e.getMessage(), e.violations(), HttpHeaders.EMPTY);
+    }
+
+    @ExceptionHandler(ResponseFormat.NotAcceptableException.class)
+    ResponseEntity<ProblemDetail> notAcceptable(ResponseFormat.NotAcceptableException e) {
+        return problem(HttpStatus.NOT_ACCEPTABLE, "Not acceptable", e.getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
+    @ExceptionHandler(RequestTooLargeException.class)
+    ResponseEntity<ProblemDetail> tooLarge(RequestTooLargeException e) {
+        return problem(HttpStatus.CONTENT_TOO_LARGE, "Request too large", e.getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
+    @ExceptionHandler(QueueFullException.class)
+    ResponseEntity<ProblemDetail> queueFull(QueueFullException e) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+        return problem(HttpStatus.TOO_MANY_REQUESTS, "Too many requests", e.getMessage(), List.of(), headers);
+    }
+
+    @ExceptionHandler(NotAcceptingException.class)
+    ResponseEntity<ProblemDetail> notAccepting(NotAcceptingException e) {
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, "Service unavailable", e.getMessage(), List.of(),
+                HttpHeaders.EMPTY);
+    }
+
+    @ExceptionHandler(CompletionException.class)
+    ResponseEntity<ProblemDetail> failed(CompletionException e) {
+        log.error("Generation failed", e.getCause());
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Generation failed",
+                "The model failed on this request: " + e.getCause().getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
+    @Override
+    protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
+            HttpHeaders headers, HttpStatusCode status, WebRequest request) {
+        RequestTooLargeException tooLarge = causeOf(e, RequestTooLargeException.class);
+        if (tooLarge != null) {
+            return widen(tooLarge(tooLarge));
+        }
+        return widen(problem(HttpStatus.BAD_REQUEST, "Malformed request body", describe(e), violationsOf(e),
+                HttpHeaders.EMPTY));
+    }
+
+    private static String describe(HttpMessageNotReadableException e) {
+        UnrecognizedPropertyException unknown = causeOf(e, UnrecognizedPropertyException.class);
+        if (unknown != null) {
+            return "Unknown field \"" + unknown.getPropertyName() + "\"; known fields are " + unknown.getKnownPropertyIds();
+        }
+        MismatchedInputException mismatch = causeOf(e, MismatchedInputException.class);
+        if (mismatch != null && !mismatch.getPath().isEmpty()) {
+            String type = mismatch.getTargetType() == null ? "another type" : jsonType(mismatch.getTargetType());
+            return "Field \"" + fieldOf(mismatch) + "\" must be " + type;
+        }
+        if (mismatch != null) {
+            return "The request body must be a JSON object";
+        }
+        StreamReadException syntax = causeOf(e, StreamReadException.class);
+        if (syntax != null) {
+            return "The request body is not valid JSON: " + syntax.getOriginalMessage();
+        }
+        return "The request body is missing or unreadable";
+    }
+
+    private static List<FieldViolation> violationsOf(HttpMessageNotReadableException e) {
+        JacksonException jackson = causeOf(e, JacksonException.class);
+        if (jackson == null || jackson.getPath().isEmpty()) {
+            return List.of();
+        }
+        return List.of(new FieldViolation(fieldOf(jackson), describe(e)));
+    }
+
+    private static String fieldOf(JacksonException e) {
+        return e.getPath().get(e.getPath().size() - 1).getPropertyName();
+    }
+
+    private static String jsonType(Class<?> type) {
+        if (type == Integer.class || type == int.class || type == Long.class || type == long.class) {
+            return "an integer";
+        }
+        if (type == Double.class || type == double.class) {
+            return "a number";
+        }
+        if (type == String.class) {
+            return "a string";
+        }
+        return "a " + type.getSimpleName();
+    }
+
+    private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return type.cast(cause);
+            }
+        }
+        return null;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static ResponseEntity<Object> widen(ResponseEntity<ProblemDetail> entity) {
+        return (ResponseEntity) entity;
+    }
+
+    static ResponseEntity<ProblemDetail> problem(HttpStatus status, String title, String detail,
+            List<FieldViolation> violations, HttpHeaders headers) {
+        ProblemDetail problem = ProblemDetail.forStatusAndDetail(status, detail);
+        problem.setTitle(title);
+        if (!violations.isEmpty()) {
+            problem.setProperty("field", violations.get(0).field());
+            problem.setProperty("errors", violations.stream()
+                    .map(v -> Map.of("field", String.valueOf(v.field()), "message", v.message()))
+                    .toList());
+        }
+        return ResponseEntity.status(status).headers(headers).contentType(MediaType.APPLICATION_PROBLEM_JSON)
+                .body(problem);
+    }
+}

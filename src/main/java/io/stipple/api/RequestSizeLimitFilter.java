@@ -1,0 +1,108 @@
+package io.stipple.api;
+
+import io.stipple.config.StippleProperties;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerExceptionResolver;
+
+/**
+ * Refuses oversized bodies with 413 before they are parsed: at once when Content-Length says so, and
+ * while reading when a chunked body runs past the limit.
+ */
+@Component
+class RequestSizeLimitFilter extends OncePerRequestFilter {
+    private final long limit;
+    private final HandlerExceptionResolver resolver;
+
+    RequestSizeLimitFilter(StippleProperties properties, HandlerExceptionResolver handlerExceptionResolver) {
+        this.limit = properties.limits().maxRequestSize().toBytes();
+        this.resolver = handlerExceptionResolver;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        if (request.getContentLengthLong() > limit) {
+            resolver.resolveException(request, response, null, new RequestTooLargeException(limit));
+            return;
+        }
+        chain.doFilter(new LimitedRequest(request, limit), response);
+    }
+
+    private static final class LimitedRequest extends HttpServletRequestWrapper {
+        private final long limit;
+        private ServletInputStream stream;
+
+        LimitedRequest(HttpServletRequest request, long limit) {
+            super(request);
+            this.limit = limit;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() throws IOException {
+            if (stream == null) {
+                stream = new LimitedStream(super.getInputStream(), limit);
+            }
+            return stream;
+        }
+    }
+
+    private static final class LimitedStream extends ServletInputStream {
+        private final ServletInputStream in;
+        private final long limit;
+        private long read;
+
+        LimitedStream(ServletInputStream in, long limit) {
+            this.in = in;
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = in.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) throws IOException {
+            int n = in.read(buffer, offset, length);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        private void count(int n) throws IOException {
+            read += n;
+            if (read > limit) {
+                throw new RequestTooLargeException(limit);
+            }
+        }
+
+        @Override
+        public boolean isFinished() {
+            return in.isFinished();
+        }
+
+        @Override
+        public boolean isReady() {
+            return in.isReady();
+        }
+
+        @Override
+        public void setReadListener(ReadListener listener) {
+            in.setReadListener(listener);
+        }
+    }
+}

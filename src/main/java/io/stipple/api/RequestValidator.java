@@ -1,0 +1,108 @@
+package io.stipple.api;
+
+import io.stipple.api.InvalidRequestException.FieldViolation;
+import io.stipple.config.StippleProperties;
+import io.stipple.engine.GenerationService;
+import io.stipple.model.LoadedPipeline;
+import io.stipple.model.PipelineSpec;
+import io.stipple.pipeline.GenerationRequest;
+import io.stipple.sampling.SamplerCatalog;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import org.springframework.stereotype.Component;
+
+/**
+ * Checks a request body against the API's rules and the model's limits, and resolves every default:
+ * what comes out is exactly what will run. All violations are reported at once.
+ */
+@Component
+public class RequestValidator {
+    public static final int MAX_STEPS = 150;
+    public static final double MAX_GUIDANCE_SCALE = 30.0;
+    /** Drawn seeds stay below 2^53 so that JavaScript clients can hold them exactly. */
+    static final long MAX_DRAWN_SEED = 1L << 53;
+
+    private final PipelineSpec spec;
+    private final SamplerCatalog samplers;
+    private final StippleProperties.Limits limits;
+
+    public RequestValidator(LoadedPipeline models, GenerationService service, StippleProperties properties) {
+        this.spec = models.spec();
+        this.samplers = service.pipeline().samplers();
+        this.limits = properties.limits();
+    }
+
+    public int maxSteps() {
+        return Math.min(Math.min(MAX_STEPS, limits.maxSteps()), samplers.trainTimesteps());
+    }
+
+    public GenerationRequest validate(GenerateRequestBody body) {
+        List<FieldViolation> violations = new ArrayList<>();
+        if (body.prompt() == null || body.prompt().isBlank()) {
+            violations.add(new FieldViolation("prompt", "prompt is required and must not be blank"));
+        } else if (body.prompt().length() > limits.maxPromptLength()) {
+            violations.add(new FieldViolation("prompt", "prompt must be at most " + limits.maxPromptLength()
+                    + " characters, got " + body.prompt().length()));
+        }
+        if (body.negativePrompt() != null && body.negativePrompt().length() > limits.maxPromptLength()) {
+            violations.add(new FieldViolation("negative_prompt", "negative_prompt must be at most "
+                    + limits.maxPromptLength() + " characters, got " + body.negativePrompt().length()));
+        }
+        int width = orDefault(body.width(), spec.defaultWidth());
+        int height = orDefault(body.height(), spec.defaultHeight());
+        checkSide(violations, "width", width);
+        checkSide(violations, "height", height);
+        if (width > 0 && height > 0 && (long) width * height > limits.maxPixels()) {
+            violations.add(new FieldViolation(body.width() != null ? "width" : "height", "width × height must be at most "
+                    + limits.maxPixels() + " pixels, got " + width + " × " + height + " = " + (long) width * height));
+        }
+        int steps = orDefault(body.steps(), spec.stepsOrDefault());
+        if (steps < 1 || steps > maxSteps()) {
+            violations.add(new FieldViolation("steps", "steps must be between 1 and " + maxSteps() + ", got " + steps));
+        }
+        double guidance = body.guidanceScale() != null ? body.guidanceScale() : spec.guidanceScaleOrDefault();
+        if (!(guidance >= 0 && guidance <= MAX_GUIDANCE_SCALE)) {
+            violations.add(new FieldViolation("guidance_scale",
+                    "guidance_scale must be between 0 and " + MAX_GUIDANCE_SCALE + ", got " + guidance));
+        }
+        String sampler = body.sampler() != null ? body.sampler() : spec.samplerOrDefault();
+        if (!samplers.offers(sampler)) {
+            violations.add(new FieldViolation("sampler",
+                    "unknown sampler \"" + sampler + "\"; available: " + String.join(", ", SamplerCatalog.NAMES)));
+        }
+        double eta = body.eta() != null ? body.eta() : 0.0;
+        if (!(eta >= 0 && eta <= 1)) {
+            violations.add(new FieldViolation("eta", "eta must be between 0 and 1, got " + eta));
+        } else if (eta != 0 && !"ddim".equals(sampler)) {
+            violations.add(new FieldViolation("eta", "eta is only used by the ddim sampler, not by \"" + sampler + "\""));
+        }
+        int imageCount = orDefault(body.numImages(), 1);
+        if (imageCount < 1 || imageCount > limits.maxImages()) {
+            violations.add(new FieldViolation("num_images",
+                    "num_images must be between 1 and " + limits.maxImages() + ", got " + imageCount));
+        }
+        if (!violations.isEmpty()) {
+            throw new InvalidRequestException(violations);
+        }
+        long seed = body.seed() != null ? body.seed() : ThreadLocalRandom.current().nextLong(MAX_DRAWN_SEED);
+        List<Long> seeds = new ArrayList<>();
+        for (int i = 0; i < imageCount; i++) {
+            seeds.add(seed + i);
+        }
+        return new GenerationRequest(body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
+                width, height, steps, guidance, sampler, eta, seeds);
+    }
+
+    private void checkSide(List<FieldViolation> violations, String field, int value) {
+        int factor = spec.vaeScaleFactor();
+        if (value < factor || value % factor != 0) {
+            violations.add(new FieldViolation(field, field + " must be a positive multiple of " + factor
+                    + " (the model's vae_scale_factor), got " + value));
+        }
+    }
+
+    private static int orDefault(Integer value, int fallback) {
+        return value != null ? value : fallback;
+    }
+}

@@ -1,0 +1,41 @@
+package io.stipple.model;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import org.springframework.core.io.ClassPathResource;
+
+/**
+ * The default pipeline shipped inside the application. libtorch loads files, not classpath streams,
+ * so the directory is copied out to a temporary directory that is removed when the JVM exits.
+ */
+public final class EmbeddedModel {
+    static final String LOCATION = "stipple/default-model/";
+    private static final List<String> FILES = List.of(PipelineDirectory.PIPELINE, PipelineDirectory.SCHEDULER,
+            PipelineDirectory.TOKENIZER, PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET,
+            PipelineDirectory.VAE_DECODER);
+
+    private EmbeddedModel() {
+    }
+
+    public static Path extract() {
+        try {
+            Path directory = Files.createTempDirectory("stipple-default-model-");
+            directory.toFile().deleteOnExit();
+            for (String name : FILES) {
+                Path target = directory.resolve(name);
+                try (InputStream in = new ClassPathResource(LOCATION + name).getInputStream()) {
+                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+                target.toFile().deleteOnExit();
+            }
+            return directory;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot extract the embedded default model", e);
+        }
+    }
+}

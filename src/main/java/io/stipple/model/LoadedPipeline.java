@@ -1,0 +1,168 @@
+package io.stipple.model;
+
+import ai.djl.Device;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pipeline directory loaded onto a device: tokenizer, text encoder, U-Net and VAE decoder. Loading
+ * runs each module once on dummy inputs and refuses the directory if a module's output has the wrong
+ * shape, so a broken export fails at startup with the file named, not on a user's request.
+ */
+public final class LoadedPipeline implements AutoCloseable {
+    private final PipelineDirectory directory;
+    private final Device device;
+    private final HuggingFaceTokenizer tokenizer;
+    private final TorchScriptModule textEncoder;
+    private final TorchScriptModule unet;
+    private final TorchScriptModule vaeDecoder;
+    private final int hiddenSize;
+
+    private LoadedPipeline(PipelineDirectory directory, Device device, HuggingFaceTokenizer tokenizer,
+            List<TorchScriptModule> modules) {
+        this.directory = directory;
+        this.device = device;
+        this.tokenizer = tokenizer;
+        this.textEncoder = modules.get(0);
+        this.unet = modules.get(1);
+        this.vaeDecoder = modules.get(2);
+        this.hiddenSize = checkShapes();
+    }
+
+    public static LoadedPipeline load(PipelineDirectory directory, Device device) {
+        HuggingFaceTokenizer tokenizer = loadTokenizer(directory);
+        List<TorchScriptModule> modules = new ArrayList<>();
+        try {
+            for (String file : List.of(PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET,
+                    PipelineDirectory.VAE_DECODER)) {
+                modules.add(TorchScriptModule.load(directory.root(), file, device));
+            }
+            return new LoadedPipeline(directory, device, tokenizer, modules);
+        } catch (RuntimeException e) {
+            modules.forEach(TorchScriptModule::close);
+            tokenizer.close();
+            throw e;
+        }
+    }
+
+    private static HuggingFaceTokenizer loadTokenizer(PipelineDirectory directory) {
+        try {
+            return HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(directory.file(PipelineDirectory.TOKENIZER))
+                    .optAddSpecialTokens(true)
+                    .optTruncation(true)
+                    .optMaxLength(directory.spec().textMaxLength())
+                    .optPadding(false)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new ModelDirectoryException(directory.file(PipelineDirectory.TOKENIZER)
+                    + ": not a HuggingFace tokenizers file: " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs every module once; returns the text encoder's hidden size D. */
+    private int checkShapes() {
+        PipelineSpec spec = directory.spec();
+        int length = spec.textMaxLength();
+        int channels = spec.latentChannels();
+        int factor = spec.vaeScaleFactor();
+        int latentHeight = spec.defaultHeight() / factor;
+        int latentWidth = spec.defaultWidth() / factor;
+        try (NDManager manager = NDManager.newBaseManager(device)) {
+            NDArray ids = manager.full(new Shape(2, length), (long) spec.padTokenId(), DataType.INT64);
+            NDArray hidden = single(textEncoder, new NDList(ids));
+            if (hidden.getShape().dimension() != 3 || hidden.getShape().get(0) != 2
+                    || hidden.getShape().get(1) != length) {
+                throw wrongShape(textEncoder, hidden, "[2, " + length + ", D] for input_ids [2, " + length + "]");
+            }
+            int hiddenSize = Math.toIntExact(hidden.getShape().get(2));
+
+            Shape latentShape = new Shape(2, channels, latentHeight, latentWidth);
+            NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
+            NDArray timesteps = manager.create(new float[] {999f, 1f});
+            NDArray noise = single(unet, new NDList(sample, timesteps, hidden));
+            if (!noise.getShape().equals(latentShape)) {
+                throw wrongShape(unet, noise, latentShape + ", the shape of its input sample");
+            }
+
+            NDArray image = single(vaeDecoder, new NDList(sample.get("0:1")));
+            Shape imageShape = new Shape(1, 3, latentHeight * (long) factor, latentWidth * (long) factor);
+            if (!image.getShape().equals(imageShape)) {
+                throw wrongShape(vaeDecoder, image, imageShape + " (latent size × vae_scale_factor " + factor + ")");
+            }
+            return hiddenSize;
+        } catch (ModelDirectoryException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new ModelDirectoryException(directory.root() + ": dry run failed: " + e.getMessage(), e);
+        }
+    }
+
+    private NDArray single(TorchScriptModule module, NDList inputs) {
+        NDList outputs;
+        try {
+            outputs = module.forward(inputs);
+        } catch (RuntimeException e) {
+            throw new ModelDirectoryException(directory.file(module.fileName()) + ": failed on inputs of shapes "
+                    + inputs.getShapes() + ": " + e.getMessage(), e);
+        }
+        if (outputs.size() != 1 || outputs.head().getDataType() != DataType.FLOAT32) {
+            throw new ModelDirectoryException(directory.file(module.fileName())
+                    + ": must return one float32 tensor, returned " + outputs.size() + " of types "
+                    + outputs.stream().map(a -> a.getDataType().toString()).toList());
+        }
+        return outputs.head();
+    }
+
+    private ModelDirectoryException wrongShape(TorchScriptModule module, NDArray output, String expected) {
+        return new ModelDirectoryException(directory.file(module.fileName()) + ": output shape "
+                + output.getShape() + " does not match the expected " + expected);
+    }
+
+    public PipelineDirectory directory() {
+        return directory;
+    }
+
+    public PipelineSpec spec() {
+        return directory.spec();
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public HuggingFaceTokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    public TorchScriptModule textEncoder() {
+        return textEncoder;
+    }
+
+    public TorchScriptModule unet() {
+        return unet;
+    }
+
+    public TorchScriptModule vaeDecoder() {
+        return vaeDecoder;
+    }
+
+    public int hiddenSize() {
+        return hiddenSize;
+    }
+
+    @Override
+    public void close() {
+        textEncoder.close();
+        unet.close();
+        vaeDecoder.close();
+        tokenizer.close();
+    }
+}

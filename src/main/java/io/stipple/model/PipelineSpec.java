@@ -1,0 +1,91 @@
+package io.stipple.model;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+
+/** {@code pipeline.json}: what the Java side must know about a pipeline's tensors and its defaults. */
+public record PipelineSpec(
+        @JsonProperty("format") String format,
+        @JsonProperty("name") String name,
+        @JsonProperty("description") String description,
+        @JsonProperty("latent_channels") Integer latentChannels,
+        @JsonProperty("vae_scale_factor") Integer vaeScaleFactor,
+        @JsonProperty("scaling_factor") Double scalingFactor,
+        @JsonProperty("text_max_length") Integer textMaxLength,
+        @JsonProperty("pad_token_id") Integer padTokenId,
+        @JsonProperty("default_width") Integer defaultWidth,
+        @JsonProperty("default_height") Integer defaultHeight,
+        @JsonProperty("default_steps") Integer defaultSteps,
+        @JsonProperty("default_guidance_scale") Double defaultGuidanceScale,
+        @JsonProperty("default_sampler") String defaultSampler) {
+
+    public static final String FORMAT = "stipple-pipeline/1";
+
+    /** The defaults diffusers' Stable Diffusion pipeline uses where {@code pipeline.json} names none. */
+    public int stepsOrDefault() {
+        return defaultSteps == null ? 50 : defaultSteps;
+    }
+
+    public double guidanceScaleOrDefault() {
+        return defaultGuidanceScale == null ? 7.5 : defaultGuidanceScale;
+    }
+
+    public String samplerOrDefault() {
+        return defaultSampler == null ? "dpmpp_2m" : defaultSampler;
+    }
+
+    /** Lists every missing or out-of-range field, so one edit fixes the file. */
+    void validate() {
+        StringBuilder problems = new StringBuilder();
+        if (!FORMAT.equals(format)) {
+            problems.append("; format must be \"").append(FORMAT).append("\", got ").append(quoted(format));
+        }
+        requireText(problems, "name", name);
+        requirePositive(problems, "latent_channels", latentChannels);
+        requirePositive(problems, "vae_scale_factor", vaeScaleFactor);
+        if (scalingFactor == null || !(scalingFactor > 0) || scalingFactor.isInfinite()) {
+            problems.append("; scaling_factor must be a positive number, got ").append(scalingFactor);
+        }
+        requirePositive(problems, "text_max_length", textMaxLength);
+        if (padTokenId == null || padTokenId < 0) {
+            problems.append("; pad_token_id must be a non-negative integer, got ").append(padTokenId);
+        }
+        requirePositive(problems, "default_width", defaultWidth);
+        requirePositive(problems, "default_height", defaultHeight);
+        if (vaeScaleFactor != null && vaeScaleFactor > 0) {
+            requireMultiple(problems, "default_width", defaultWidth, vaeScaleFactor);
+            requireMultiple(problems, "default_height", defaultHeight, vaeScaleFactor);
+        }
+        if (defaultSteps != null && defaultSteps < 1) {
+            problems.append("; default_steps must be at least 1, got ").append(defaultSteps);
+        }
+        if (defaultGuidanceScale != null && !(defaultGuidanceScale >= 0)) {
+            problems.append("; default_guidance_scale must be at least 0, got ").append(defaultGuidanceScale);
+        }
+        if (!problems.isEmpty()) {
+            throw new IllegalArgumentException(problems.substring(2));
+        }
+    }
+
+    private static void requireText(StringBuilder problems, String field, String value) {
+        if (value == null || value.isBlank()) {
+            problems.append("; ").append(field).append(" is required");
+        }
+    }
+
+    private static void requirePositive(StringBuilder problems, String field, Integer value) {
+        if (value == null || value < 1) {
+            problems.append("; ").append(field).append(" must be a positive integer, got ").append(value);
+        }
+    }
+
+    private static void requireMultiple(StringBuilder problems, String field, Integer value, int factor) {
+        if (value != null && value > 0 && value % factor != 0) {
+            problems.append("; ").append(field).append(" must be a multiple of vae_scale_factor ")
+                    .append(factor).append(", got ").append(value);
+        }
+    }
+
+    private static String quoted(String value) {
+        return value == null ? "nothing" : "\"" + value + "\"";
+    }
+}

@@ -1,0 +1,70 @@
+package io.stipple.sampling;
+
+import ai.djl.ndarray.NDArray;
+
+/**
+ * Euler ancestral (Karras et al. 2022 with the ancestral split of k-diffusion), as diffusers'
+ * EulerAncestralDiscreteScheduler runs it. It works on x = x₀ + σ·ε rather than the variance-preserving
+ * sample, so the U-Net input is scaled by 1/√(σ² + 1), timesteps may be fractional (linspace spacing),
+ * and each step moves to σ_down by Euler and adds fresh noise of σ_up.
+ */
+public final class EulerAncestral implements Sampler {
+    private final NoiseSchedule schedule;
+    private final SchedulerConfig config;
+
+    public EulerAncestral(NoiseSchedule schedule, SchedulerConfig config) {
+        this.schedule = schedule;
+        this.config = config;
+    }
+
+    @Override
+    public Trajectory start(int steps) {
+        TimestepSpacing spacing = config.spacingOr(TimestepSpacing.LINSPACE);
+        double[] spaced = spacing.descending(schedule.trainTimesteps(), steps, config.stepsOffsetOrDefault());
+        float[] timesteps = new float[spaced.length];
+        float[] sigmas = new float[spaced.length + 1];
+        float maxSigma = 0f;
+        for (int i = 0; i < spaced.length; i++) {
+            timesteps[i] = (float) (spacing == TimestepSpacing.LINSPACE ? spaced[i] : Math.rint(spaced[i]));
+            sigmas[i] = (float) schedule.sigmaAt(timesteps[i]);
+            maxSigma = Math.max(maxSigma, sigmas[i]);
+        }
+        double initNoiseSigma = spacing == TimestepSpacing.LEADING
+                ? Math.sqrt((double) maxSigma * maxSigma + 1)
+                : maxSigma;
+        return new AncestralTrajectory(timesteps, sigmas, initNoiseSigma);
+    }
+
+    private final class AncestralTrajectory extends Trajectory {
+        private final float[] sigmas;
+
+        AncestralTrajectory(float[] timesteps, float[] sigmas, double initNoiseSigma) {
+            super(timesteps, initNoiseSigma);
+            this.sigmas = sigmas;
+        }
+
+        @Override
+        public NDArray scaleModelInput(NDArray sample) {
+            return sample.div(inputScale(sigmas[completedSteps()]));
+        }
+
+        @Override
+        protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
+            double sigma = sigmas[index];
+            double sigmaTo = sigmas[index + 1];
+            double scale = inputScale(sigma);
+            NDArray original = config.prediction()
+                    .predictedOriginal(modelOutput, sample.div(scale), 1 / scale, sigma / scale);
+
+            double sigmaUp = Math.sqrt(sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo) / (sigma * sigma));
+            double sigmaDown = Math.sqrt(sigmaTo * sigmaTo - sigmaUp * sigmaUp);
+            NDArray derivative = sample.sub(original).div(sigma);
+            NDArray next = sample.add(derivative.mul(sigmaDown - sigma));
+            return next.add(noise.standardNormal(sample.getManager(), sample.getShape()).mul(sigmaUp));
+        }
+
+        private static double inputScale(double sigma) {
+            return Math.sqrt(sigma * sigma + 1);
+        }
+    }
+}

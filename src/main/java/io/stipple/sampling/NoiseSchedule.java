@@ -1,0 +1,73 @@
+package io.stipple.sampling;
+
+/**
+ * The forward process of a pipeline: ᾱ_t for every training timestep, and the noise level
+ * σ_t = √((1 − ᾱ_t) / ᾱ_t) that the sigma-space samplers work in. ᾱ is rounded to float32 the way
+ * diffusers stores it, so that every sampler starts from the numbers diffusers starts from.
+ */
+public final class NoiseSchedule {
+    private final float[] alphasCumprod;
+    private final float[] sigmas;
+    private final float[] logSigmas;
+
+    public NoiseSchedule(SchedulerConfig config) {
+        float[] betas = BetaSchedule.betas(config);
+        alphasCumprod = new float[betas.length];
+        sigmas = new float[betas.length];
+        logSigmas = new float[betas.length];
+        // torch.cumprod accumulates float32 inputs in double on the CPU and rounds each output.
+        double product = 1.0;
+        for (int t = 0; t < betas.length; t++) {
+            product *= 1.0f - betas[t];
+            alphasCumprod[t] = (float) product;
+            float ac = alphasCumprod[t];
+            sigmas[t] = (float) Math.sqrt((1.0f - ac) / ac);
+            logSigmas[t] = (float) Math.log(sigmas[t]);
+        }
+    }
+
+    public int trainTimesteps() {
+        return alphasCumprod.length;
+    }
+
+    public double alphaCumprod(int t) {
+        return alphasCumprod[t];
+    }
+
+    /** σ at a possibly fractional timestep, interpolated linearly as numpy.interp does. */
+    public double sigmaAt(double t) {
+        if (t <= 0) {
+            return sigmas[0];
+        }
+        int last = sigmas.length - 1;
+        if (t >= last) {
+            return sigmas[last];
+        }
+        int low = (int) Math.floor(t);
+        return ((double) sigmas[low + 1] - sigmas[low]) * (t - low) + sigmas[low];
+    }
+
+    public double minSigma() {
+        return sigmas[0];
+    }
+
+    public double maxSigma() {
+        return sigmas[sigmas.length - 1];
+    }
+
+    /** The fractional timestep whose log σ interpolates to log {@code sigma} (diffusers' _sigma_to_t). */
+    public double timestepForSigma(double sigma) {
+        double logSigma = Math.log(Math.max(sigma, 1e-10));
+        int low = 0;
+        for (int t = 0; t < logSigmas.length; t++) {
+            if (logSigma - logSigmas[t] >= 0) {
+                low = t;
+            }
+        }
+        low = Math.min(low, logSigmas.length - 2);
+        double lowLog = logSigmas[low];
+        double highLog = logSigmas[low + 1];
+        double w = Math.min(Math.max((lowLog - logSigma) / (lowLog - highLog), 0.0), 1.0);
+        return (1 - w) * low + w * (low + 1);
+    }
+}

@@ -1,0 +1,664 @@
+#!/usr/bin/env python3
+"""Reference timesteps and sampling trajectories for Stipple's Java scheduler ports.
+
+Usage:
+    /usr/bin/python3 src/tools/reference/make_sampler_reference.py [OUT_JSON]
+    (default OUT_JSON: src/test/resources/reference/samplers.json)
+
+Needs only PyTorch (tested with 1.13) and numpy; diffusers itself is NOT required. This file is
+an independent, compact transcription of the parts of HuggingFace diffusers that the Java code
+reimplements (diffusers main branch as of 2025, Apache-2.0):
+
+  src/diffusers/schedulers/scheduling_ddim.py
+      betas_for_alpha_bar (cosine), DDIMScheduler.__init__, .set_timesteps, ._get_variance, .step
+      (thresholding / rescale_betas_zero_snr / use_clipped_model_output are not transcribed)
+  src/diffusers/schedulers/scheduling_dpmsolver_multistep.py
+      DPMSolverMultistepScheduler.__init__, .set_timesteps, ._sigma_to_t, ._sigma_to_alpha_sigma_t,
+      ._convert_to_karras, .convert_model_output, .dpm_solver_first_order_update,
+      .multistep_dpm_solver_second_order_update, .index_for_timestep, .step
+      (only algorithm_type "dpmsolver++", solver_type "midpoint", solver_order 2,
+       final_sigmas_type "zero", lambda_min_clipped -inf)
+  src/diffusers/schedulers/scheduling_euler_ancestral_discrete.py
+      EulerAncestralDiscreteScheduler.__init__, .init_noise_sigma, .set_timesteps,
+      .index_for_timestep, .scale_model_input, .step
+
+dtypes follow diffusers: betas / alphas_cumprod are torch float32 tensors (torch.cumprod of a
+float32 tensor accumulates in double on CPU), timestep selection is done in numpy, sigma
+arrays are float32 tensors, and all per-step arithmetic is float32 tensor arithmetic.
+"""
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import torch
+
+DEFAULT_OUT = os.path.join("src", "test", "resources", "reference", "samplers.json")
+
+# Constructor defaults of the diffusers classes (only the keys Stipple supports).
+DDIM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                     trained_betas=None, clip_sample=True, clip_sample_range=1.0, set_alpha_to_one=True,
+                     steps_offset=0, prediction_type="epsilon", timestep_spacing="leading")
+DPM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                    trained_betas=None, prediction_type="epsilon", timestep_spacing="linspace", steps_offset=0,
+                    # forced by Stipple for dpmpp_2m / dpmpp_2m_karras:
+                    solver_order=2, algorithm_type="dpmsolver++", solver_type="midpoint",
+                    lower_order_final=True, euler_at_final=False, final_sigmas_type="zero",
+                    use_karras_sigmas=False, lambda_min_clipped=-float("inf"))
+EULER_A_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                        trained_betas=None, prediction_type="epsilon", timestep_spacing="linspace",
+                        steps_offset=0)
+
+
+def _cfg(defaults, config, **forced):
+    c = dict(defaults)
+    for k, v in config.items():
+        if k in c:          # diffusers' from_config ignores keys a class does not know
+            c[k] = v
+    c.update(forced)
+    return c
+
+
+def betas_for_alpha_bar(num_diffusion_timesteps, max_beta=0.999):
+    def alpha_bar_fn(t):
+        return math.cos((t + 0.008) / 1.008 * math.pi / 2) ** 2
+    betas = []
+    for i in range(num_diffusion_timesteps):
+        t1 = i / num_diffusion_timesteps
+        t2 = (i + 1) / num_diffusion_timesteps
+        betas.append(min(1 - alpha_bar_fn(t2) / alpha_bar_fn(t1), max_beta))
+    return torch.tensor(betas, dtype=torch.float32)
+
+
+def make_betas(c):
+    if c["trained_betas"] is not None:
+        return torch.tensor(c["trained_betas"], dtype=torch.float32)
+    if c["beta_schedule"] == "linear":
+        return torch.linspace(c["beta_start"], c["beta_end"], c["num_train_timesteps"], dtype=torch.float32)
+    if c["beta_schedule"] == "scaled_linear":
+        return torch.linspace(c["beta_start"] ** 0.5, c["beta_end"] ** 0.5, c["num_train_timesteps"],
+                              dtype=torch.float32) ** 2
+    if c["beta_schedule"] == "squaredcos_cap_v2":
+        return betas_for_alpha_bar(c["num_train_timesteps"])
+    raise NotImplementedError(c["beta_schedule"])
+
+
+# ----------------------------------------------------------------------------- DDIM
+
+class DDIM:
+    def __init__(self, config):
+        self.c = c = _cfg(DDIM_DEFAULTS, config)
+        self.betas = make_betas(c)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.final_alpha_cumprod = torch.tensor(1.0) if c["set_alpha_to_one"] else self.alphas_cumprod[0]
+        self.init_noise_sigma = 1.0
+
+    def set_timesteps(self, n):
+        c = self.c
+        T = c["num_train_timesteps"]
+        if n > T:
+            raise ValueError("num_inference_steps > num_train_timesteps")
+        self.num_inference_steps = n
+        if c["timestep_spacing"] == "linspace":
+            ts = np.linspace(0, T - 1, n).round()[::-1].copy().astype(np.int64)
+        elif c["timestep_spacing"] == "leading":
+            step_ratio = T // n
+            ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.int64)
+            ts += c["steps_offset"]
+        elif c["timestep_spacing"] == "trailing":
+            step_ratio = T / n
+            ts = np.round(np.arange(T, 0, -step_ratio)).astype(np.int64)
+            ts -= 1
+        else:
+            raise ValueError(c["timestep_spacing"])
+        self.timesteps = torch.from_numpy(ts)
+
+    def scale_model_input(self, sample, t):
+        return sample
+
+    def _get_variance(self, t, prev_t):
+        a_t = self.alphas_cumprod[t]
+        a_prev = self.alphas_cumprod[prev_t] if prev_t >= 0 else self.final_alpha_cumprod
+        b_t = 1 - a_t
+        b_prev = 1 - a_prev
+        return (b_prev / b_t) * (1 - a_t / a_prev)
+
+    def step(self, model_output, t, sample, eta=0.0, variance_noise=None):
+        c = self.c
+        t = int(t)
+        prev_t = t - c["num_train_timesteps"] // self.num_inference_steps
+        a_t = self.alphas_cumprod[t]
+        a_prev = self.alphas_cumprod[prev_t] if prev_t >= 0 else self.final_alpha_cumprod
+        b_t = 1 - a_t
+        if c["prediction_type"] == "epsilon":
+            x0 = (sample - b_t ** 0.5 * model_output) / a_t ** 0.5
+            eps = model_output
+        elif c["prediction_type"] == "v_prediction":
+            x0 = (a_t ** 0.5) * sample - (b_t ** 0.5) * model_output
+            eps = (a_t ** 0.5) * model_output + (b_t ** 0.5) * sample
+        else:
+            raise ValueError(c["prediction_type"])
+        if c["clip_sample"]:
+            x0 = x0.clamp(-c["clip_sample_range"], c["clip_sample_range"])
+        variance = self._get_variance(t, prev_t)
+        std_dev_t = eta * variance ** 0.5
+        direction = (1 - a_prev - std_dev_t ** 2) ** 0.5 * eps
+        prev = a_prev ** 0.5 * x0 + direction
+        if eta > 0:
+            prev = prev + std_dev_t * variance_noise
+        return prev
+
+
+# ----------------------------------------------------------------------------- DPM-Solver++ 2M
+
+class DPMpp2M:
+    def __init__(self, config, karras):
+        self.c = c = _cfg(DPM_DEFAULTS, config, use_karras_sigmas=karras)
+        self.betas = make_betas(c)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.alpha_t = torch.sqrt(self.alphas_cumprod)
+        self.sigma_t = torch.sqrt(1 - self.alphas_cumprod)
+        self.lambda_t = torch.log(self.alpha_t) - torch.log(self.sigma_t)
+        self.init_noise_sigma = 1.0
+
+    @staticmethod
+    def _sigma_to_t(sigma, log_sigmas):
+        log_sigma = np.log(np.maximum(sigma, 1e-10))
+        dists = log_sigma - log_sigmas[:, np.newaxis]
+        low_idx = np.cumsum((dists >= 0), axis=0).argmax(axis=0).clip(max=log_sigmas.shape[0] - 2)
+        high_idx = low_idx + 1
+        low = log_sigmas[low_idx]
+        high = log_sigmas[high_idx]
+        w = (low - log_sigma) / (low - high)
+        w = np.clip(w, 0, 1)
+        t = (1 - w) * low_idx + w * high_idx
+        return t.reshape(sigma.shape)
+
+    @staticmethod
+    def _convert_to_karras(in_sigmas, n):
+        sigma_min = in_sigmas[-1].item()
+        sigma_max = in_sigmas[0].item()
+        rho = 7.0
+        ramp = np.linspace(0, 1, n)
+        min_inv_rho = sigma_min ** (1 / rho)
+        max_inv_rho = sigma_max ** (1 / rho)
+        return (max_inv_rho + ramp * (min_inv_rho - max_inv_rho)) ** rho
+
+    def set_timesteps(self, n):
+        c = self.c
+        T = c["num_train_timesteps"]
+        clipped_idx = torch.searchsorted(torch.flip(self.lambda_t, [0]), c["lambda_min_clipped"])
+        last_timestep = (T - clipped_idx).cpu().numpy().item()
+        if c["timestep_spacing"] == "linspace":
+            ts = np.linspace(0, last_timestep - 1, n + 1).round()[::-1][:-1].copy().astype(np.int64)
+        elif c["timestep_spacing"] == "leading":
+            step_ratio = last_timestep // (n + 1)
+            ts = (np.arange(0, n + 1) * step_ratio).round()[::-1][:-1].copy().astype(np.int64)
+            ts += c["steps_offset"]
+        elif c["timestep_spacing"] == "trailing":
+            step_ratio = T / n
+            ts = np.arange(last_timestep, 0, -step_ratio).round().copy().astype(np.int64)
+            ts -= 1
+        else:
+            raise ValueError(c["timestep_spacing"])
+
+        sigmas = (((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5).cpu().numpy()
+        log_sigmas = np.log(sigmas)
+        if c["use_karras_sigmas"]:
+            sigmas = np.flip(sigmas).copy()
+            sigmas = self._convert_to_karras(sigmas, n)
+            ts = np.array([self._sigma_to_t(s, log_sigmas) for s in sigmas])
+            if c["beta_schedule"] != "squaredcos_cap_v2":
+                ts = ts.round()
+        else:
+            sigmas = np.interp(ts, np.arange(0, len(sigmas)), sigmas)
+        sigma_last = 0  # final_sigmas_type == "zero"
+        sigmas = np.concatenate([sigmas, [sigma_last]]).astype(np.float32)
+        self.sigmas = torch.from_numpy(sigmas)
+        self.timesteps = torch.from_numpy(ts).to(dtype=torch.int64)
+        self.num_inference_steps = len(ts)
+        self.model_outputs = [None] * c["solver_order"]
+        self.lower_order_nums = 0
+        self.step_index = None
+
+    def scale_model_input(self, sample, t):
+        return sample
+
+    def index_for_timestep(self, t):
+        cand = (self.timesteps == t).nonzero()
+        if len(cand) == 0:
+            return len(self.timesteps) - 1
+        if len(cand) > 1:
+            return cand[1].item()
+        return cand[0].item()
+
+    @staticmethod
+    def _sigma_to_alpha_sigma_t(sigma):
+        alpha_t = 1 / ((sigma ** 2 + 1) ** 0.5)
+        return alpha_t, sigma * alpha_t
+
+    def convert_model_output(self, model_output, sample):
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[self.step_index])
+        if self.c["prediction_type"] == "epsilon":
+            return (sample - sigma_t * model_output) / alpha_t
+        if self.c["prediction_type"] == "v_prediction":
+            return alpha_t * sample - sigma_t * model_output
+        raise ValueError(self.c["prediction_type"])
+
+    def first_order_update(self, model_output, sample):
+        sigma_t, sigma_s = self.sigmas[self.step_index + 1], self.sigmas[self.step_index]
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(sigma_t)
+        alpha_s, sigma_s = self._sigma_to_alpha_sigma_t(sigma_s)
+        lambda_t = torch.log(alpha_t) - torch.log(sigma_t)
+        lambda_s = torch.log(alpha_s) - torch.log(sigma_s)
+        h = lambda_t - lambda_s
+        return (sigma_t / sigma_s) * sample - (alpha_t * (torch.exp(-h) - 1.0)) * model_output
+
+    def second_order_update(self, model_output_list, sample):
+        sigma_t, sigma_s0, sigma_s1 = (self.sigmas[self.step_index + 1], self.sigmas[self.step_index],
+                                       self.sigmas[self.step_index - 1])
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(sigma_t)
+        alpha_s0, sigma_s0 = self._sigma_to_alpha_sigma_t(sigma_s0)
+        alpha_s1, sigma_s1 = self._sigma_to_alpha_sigma_t(sigma_s1)
+        lambda_t = torch.log(alpha_t) - torch.log(sigma_t)
+        lambda_s0 = torch.log(alpha_s0) - torch.log(sigma_s0)
+        lambda_s1 = torch.log(alpha_s1) - torch.log(sigma_s1)
+        m0, m1 = model_output_list[-1], model_output_list[-2]
+        h, h_0 = lambda_t - lambda_s0, lambda_s0 - lambda_s1
+        r0 = h_0 / h
+        D0, D1 = m0, (1.0 / r0) * (m0 - m1)
+        return ((sigma_t / sigma_s0) * sample
+                - (alpha_t * (torch.exp(-h) - 1.0)) * D0
+                - 0.5 * (alpha_t * (torch.exp(-h) - 1.0)) * D1)
+
+    def step(self, model_output, t, sample):
+        c = self.c
+        if self.step_index is None:
+            self.step_index = self.index_for_timestep(t)
+        n = len(self.timesteps)
+        lower_order_final = (self.step_index == n - 1) and (
+            c["euler_at_final"] or (c["lower_order_final"] and n < 15) or c["final_sigmas_type"] == "zero")
+        model_output = self.convert_model_output(model_output, sample)
+        for i in range(c["solver_order"] - 1):
+            self.model_outputs[i] = self.model_outputs[i + 1]
+        self.model_outputs[-1] = model_output
+        sample = sample.to(torch.float32)
+        if c["solver_order"] == 1 or self.lower_order_nums < 1 or lower_order_final:
+            prev = self.first_order_update(model_output, sample)
+        else:  # solver_order == 2
+            prev = self.second_order_update(self.model_outputs, sample)
+        if self.lower_order_nums < c["solver_order"]:
+            self.lower_order_nums += 1
+        prev = prev.to(model_output.dtype)
+        self.step_index += 1
+        return prev
+
+
+# ----------------------------------------------------------------------------- Euler ancestral
+
+class EulerAncestral:
+    def __init__(self, config):
+        self.c = c = _cfg(EULER_A_DEFAULTS, config)
+        self.betas = make_betas(c)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        sigmas = (((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5).cpu().numpy()
+        sigmas = np.concatenate([sigmas[::-1], [0.0]]).astype(np.float32)
+        self.sigmas = torch.from_numpy(sigmas)
+
+    @property
+    def init_noise_sigma(self):
+        if self.c["timestep_spacing"] in ["linspace", "trailing"]:
+            return self.sigmas.max()
+        return (self.sigmas.max() ** 2 + 1) ** 0.5
+
+    def set_timesteps(self, n):
+        c = self.c
+        T = c["num_train_timesteps"]
+        if c["timestep_spacing"] == "linspace":
+            ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
+        elif c["timestep_spacing"] == "leading":
+            step_ratio = T // n
+            ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
+            ts += c["steps_offset"]
+        elif c["timestep_spacing"] == "trailing":
+            step_ratio = T / n
+            ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
+            ts -= 1
+        else:
+            raise ValueError(c["timestep_spacing"])
+        sigmas = (((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5).cpu().numpy()
+        sigmas = np.interp(ts, np.arange(0, len(sigmas)), sigmas)
+        sigmas = np.concatenate([sigmas, [0.0]]).astype(np.float32)
+        self.sigmas = torch.from_numpy(sigmas)
+        self.timesteps = torch.from_numpy(ts)
+        self.step_index = None
+
+    def index_for_timestep(self, t):
+        indices = (self.timesteps == t).nonzero()
+        pos = 1 if len(indices) > 1 else 0
+        return indices[pos].item()
+
+    def scale_model_input(self, sample, t):
+        if self.step_index is None:
+            self.step_index = self.index_for_timestep(t)
+        sigma = self.sigmas[self.step_index]
+        return sample / ((sigma ** 2 + 1) ** 0.5)
+
+    def step(self, model_output, t, sample, noise):
+        if self.step_index is None:
+            self.step_index = self.index_for_timestep(t)
+        sigma = self.sigmas[self.step_index]
+        sample = sample.to(torch.float32)
+        if self.c["prediction_type"] == "epsilon":
+            x0 = sample - sigma * model_output
+        elif self.c["prediction_type"] == "v_prediction":
+            x0 = model_output * (-sigma / (sigma ** 2 + 1) ** 0.5) + (sample / (sigma ** 2 + 1))
+        else:
+            raise ValueError(self.c["prediction_type"])
+        sigma_from = self.sigmas[self.step_index]
+        sigma_to = self.sigmas[self.step_index + 1]
+        sigma_up = (sigma_to ** 2 * (sigma_from ** 2 - sigma_to ** 2) / sigma_from ** 2) ** 0.5
+        sigma_down = (sigma_to ** 2 - sigma_up ** 2) ** 0.5
+        derivative = (sample - x0) / sigma
+        dt = sigma_down - sigma
+        prev = sample + derivative * dt
+        prev = prev + noise * sigma_up
+        prev = prev.to(model_output.dtype)
+        self.step_index += 1
+        return prev
+
+
+# ----------------------------------------------------------------------------- cases
+
+def make_scheduler(sampler, config):
+    if sampler == "ddim":
+        return DDIM(config)
+    if sampler == "dpmpp_2m":
+        return DPMpp2M(config, karras=False)
+    if sampler == "dpmpp_2m_karras":
+        return DPMpp2M(config, karras=True)
+    if sampler == "euler_a":
+        return EulerAncestral(config)
+    raise ValueError(sampler)
+
+
+SAMPLERS = ["ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a"]
+STEPS = [1, 2, 3, 4, 5, 7, 10, 15, 20, 25, 30, 50]
+
+SD = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
+      "prediction_type": "epsilon", "timestep_spacing": "leading", "steps_offset": 1,
+      "set_alpha_to_one": False, "clip_sample": False}
+
+
+def with_(base, **kw):
+    d = dict(base)
+    d.update(kw)
+    return d
+
+
+# 100 trained betas, rounded to 6 decimals so the JSON stays readable.
+TRAINED_BETAS = [round(0.0005 + (0.03 - 0.0005) * (i / 99.0) ** 1.5, 6) for i in range(100)]
+
+TIMESTEP_CONFIGS = [
+    ("sd_leading_offset1", SD),
+    ("sd_trailing", with_(SD, timestep_spacing="trailing", steps_offset=0)),
+    ("sd_linspace", with_(SD, timestep_spacing="linspace", steps_offset=0)),
+    ("linear_class_defaults", {"beta_schedule": "linear"}),
+    ("empty_config", {}),
+    ("cosine", {"beta_schedule": "squaredcos_cap_v2"}),
+    ("cosine_trailing", {"beta_schedule": "squaredcos_cap_v2", "timestep_spacing": "trailing"}),
+    ("t500_sd_leading_offset1", with_(SD, num_train_timesteps=500)),
+    ("t500_linear_trailing", {"num_train_timesteps": 500, "beta_schedule": "linear",
+                              "timestep_spacing": "trailing"}),
+    ("t500_linear_linspace", {"num_train_timesteps": 500, "beta_schedule": "linear",
+                              "timestep_spacing": "linspace"}),
+    ("trained_betas_t100_leading", {"num_train_timesteps": 100, "trained_betas": TRAINED_BETAS,
+                                    "timestep_spacing": "leading", "steps_offset": 1}),
+]
+
+
+def f32(x):
+    """float32 value -> JSON number with 9 significant digits (exact float32 round trip)."""
+    if isinstance(x, torch.Tensor):
+        x = x.item()
+    x = float(np.float32(x))
+    if math.isnan(x) or math.isinf(x):
+        return None
+    return float("%.9g" % x)
+
+
+def timestep_list(sched, sampler):
+    ts = sched.timesteps.numpy()
+    if sampler == "euler_a":
+        return [f32(t) for t in ts]
+    return [int(t) for t in ts]
+
+
+def degeneracy_notes(sampler, sched, n):
+    T = sched.c["num_train_timesteps"]
+    ts = sched.timesteps.numpy().astype(np.float64)
+    notes = []
+    if len(ts) != n:
+        notes.append("diffusers returns %d timesteps for %d requested steps" % (len(ts), n))
+    if len(set(ts.tolist())) != len(ts):
+        notes.append("duplicated timesteps")
+    if (ts < 0).any():
+        notes.append("negative timestep")
+    if (ts > T - 1).any():
+        notes.append("timestep >= num_train_timesteps")
+    if not np.isfinite(ts).all():
+        notes.append("non-finite timestep")
+    if hasattr(sched, "sigmas") and sampler != "ddim" and not torch.isfinite(sched.sigmas).all():
+        notes.append("non-finite sigma")
+    if len(ts) and ts[0] < 0.6 * T:
+        notes.append("first timestep %g is below 0.6 * num_train_timesteps: sampling starts from pure noise "
+                     "at a low noise level" % ts[0])
+    if sampler == "ddim" and len(ts) > 1:
+        ratio = T // sched.num_inference_steps
+        gaps = -np.diff(ts)
+        if not (gaps == ratio).all():
+            notes.append("DDIM steps to prev_timestep = t - %d, which is not the next scheduled timestep "
+                         "for some steps" % ratio)
+    if sampler == "ddim" and len(ts):
+        last_prev = ts[-1] - T // sched.num_inference_steps
+        if last_prev >= 0:
+            notes.append("DDIM last step goes to alphas_cumprod[%d], not final_alpha_cumprod" % last_prev)
+    if sampler == "dpmpp_2m_karras" and sched.c["beta_schedule"] == "squaredcos_cap_v2":
+        notes.append("karras + squaredcos_cap_v2: fractional timesteps are truncated (not rounded) to int64")
+    return notes
+
+
+def timestep_cases():
+    cases = []
+    for sampler in SAMPLERS:
+        for cname, config in TIMESTEP_CONFIGS:
+            for n in STEPS:
+                sched = make_scheduler(sampler, config)
+                sched.set_timesteps(n)
+                case = {"sampler": sampler, "config_name": cname, "config": config, "steps": n,
+                        "timesteps": timestep_list(sched, sampler),
+                        "init_noise_sigma": f32(sched.init_noise_sigma)}
+                if sampler != "ddim":
+                    case["sigmas"] = [f32(s) for s in sched.sigmas.numpy()]
+                notes = degeneracy_notes(sampler, sched, n)
+                if notes:
+                    case["note"] = "; ".join(notes)
+                cases.append(case)
+    return cases
+
+
+def schedule_checks():
+    out = []
+    for cname, config in TIMESTEP_CONFIGS:
+        sched = DDIM(config)
+        T = len(sched.alphas_cumprod)
+        idx = sorted(set([0, 1, 2, T // 4, T // 2, T - 2, T - 1]))
+        out.append({"config_name": cname, "config": config, "indices": idx,
+                    "betas": [f32(sched.betas[i]) for i in idx],
+                    "alphas_cumprod": [f32(sched.alphas_cumprod[i]) for i in idx]})
+    return out
+
+
+def model_fn(a, b, model_input, t):
+    s = math.sin(float(t) / 100.0)
+    return (torch.tensor(a, dtype=torch.float32) * model_input
+            + torch.tensor(b, dtype=torch.float32) * torch.tensor(s, dtype=torch.float32))
+
+
+def run_trajectory(sampler, config, n, eta, a, b, seed, shape=(1, 2, 2, 2)):
+    size = int(np.prod(shape))
+    rng = np.random.default_rng(seed)
+    initial = rng.standard_normal(size).astype(np.float32)
+    step_noise = rng.standard_normal((n, size)).astype(np.float32)
+    sched = make_scheduler(sampler, config)
+    sched.set_timesteps(n)
+    timesteps = sched.timesteps
+    if len(timesteps) != n:
+        raise RuntimeError("trajectory case with %d timesteps for %d steps" % (len(timesteps), n))
+    init_sigma = sched.init_noise_sigma
+    sample = torch.from_numpy(initial.reshape(shape)) * init_sigma
+    samples = []
+    for i, t in enumerate(timesteps):
+        model_input = sched.scale_model_input(sample, t)
+        model_output = model_fn(a, b, model_input, t)
+        noise = torch.from_numpy(step_noise[i].reshape(shape))
+        if sampler == "ddim":
+            sample = sched.step(model_output, t, sample, eta=eta, variance_noise=noise)
+        elif sampler == "euler_a":
+            sample = sched.step(model_output, t, sample, noise)
+        else:
+            sample = sched.step(model_output, t, sample)
+        assert sample.dtype == torch.float32
+        samples.append(sample.reshape(-1).numpy().copy())
+    case = {"sampler": sampler, "eta": eta, "config": config, "steps": n, "shape": list(shape),
+            "model": {"a": a, "b": b}, "seed": seed,
+            "initial_noise": [f32(v) for v in initial],
+            "step_noise": [[f32(v) for v in row] for row in step_noise],
+            "timesteps": timestep_list(sched, sampler),
+            "init_noise_sigma": f32(init_sigma),
+            "samples": [[f32(v) for v in row] for row in samples]}
+    bad = [i for i, row in enumerate(samples) if not np.isfinite(row).all()]
+    if bad:
+        case["note"] = "non-finite values after steps %s (stored as null)" % bad
+    return case
+
+
+MODELS = [(0.3, 0.02), (0.5, 0.1), (-0.2, 0.05), (0.9, -0.03)]
+
+
+def trajectory_plan():
+    plan = []  # (name, sampler, eta, config, steps)
+    second = {"ddim": ("trailing", with_(SD, timestep_spacing="trailing", steps_offset=0)),
+              "dpmpp_2m": ("linspace", with_(SD, timestep_spacing="linspace", steps_offset=0)),
+              "dpmpp_2m_karras": ("linspace", with_(SD, timestep_spacing="linspace", steps_offset=0)),
+              "euler_a": ("trailing", with_(SD, timestep_spacing="trailing", steps_offset=0))}
+    for sampler in SAMPLERS:
+        for pred, steps_a, steps_b in (("epsilon", [1, 4, 20], [4, 10]), ("v_prediction", [4, 10], [20])):
+            for n in steps_a:
+                plan.append(("%s_sd_leading_%s_%d" % (sampler, pred, n), sampler, 0.0,
+                             with_(SD, prediction_type=pred), n))
+            bname, bconf = second[sampler]
+            for n in steps_b:
+                plan.append(("%s_sd_%s_%s_%d" % (sampler, bname, pred, n), sampler, 0.0,
+                             with_(bconf, prediction_type=pred), n))
+        plan.append(("%s_t500_epsilon_10" % sampler, sampler, 0.0, with_(SD, num_train_timesteps=500), 10))
+    # DDIM extras: eta > 0, clip_sample, DDIM with its own defaults
+    plan.append(("ddim_eta0.5_sd_leading_epsilon_10", "ddim", 0.5, SD, 10))
+    plan.append(("ddim_eta0.5_sd_leading_epsilon_20", "ddim", 0.5, SD, 20))
+    plan.append(("ddim_eta0.5_sd_trailing_v_prediction_4", "ddim", 0.5,
+                 with_(second["ddim"][1], prediction_type="v_prediction"), 4))
+    plan.append(("ddim_clip_sample_sd_leading_epsilon_10", "ddim", 0.0, with_(SD, clip_sample=True), 10))
+    plan.append(("ddim_clip_sample_defaults_v_prediction_4", "ddim", 0.0,
+                 {"prediction_type": "v_prediction"}, 4))  # class defaults: clip_sample True, linear betas
+    # extra euler_a / dpm coverage
+    plan.append(("euler_a_sd_linspace_epsilon_10", "euler_a", 0.0,
+                 with_(SD, timestep_spacing="linspace", steps_offset=0), 10))
+    plan.append(("dpmpp_2m_sd_leading_epsilon_15", "dpmpp_2m", 0.0, SD, 15))
+    plan.append(("dpmpp_2m_karras_cosine_epsilon_10", "dpmpp_2m_karras", 0.0,
+                 {"beta_schedule": "squaredcos_cap_v2"}, 10))
+    return plan
+
+
+def trajectory_cases():
+    cases = []
+    for k, (name, sampler, eta, config, n) in enumerate(trajectory_plan()):
+        a, b = MODELS[k % len(MODELS)]
+        case = run_trajectory(sampler, config, n, eta, a, b, seed=1000 + k)
+        case = dict([("name", name)] + list(case.items()))
+        cases.append(case)
+    return cases
+
+
+GENERAL_NOTES = [
+    "Keys a scheduler class does not know are ignored (diffusers from_config behaviour): DPM-Solver and "
+    "Euler-ancestral ignore set_alpha_to_one and clip_sample.",
+    "torch.cumprod on a float32 CPU tensor accumulates in double and rounds each prefix product to float32 "
+    "(alphas_cumprod[i] = (float) prod_{j<=i} (double) alphas[j]).",
+    "torch.linspace(float32) on CPU is computed from both ends (i < n/2: start + step*i, else "
+    "end - step*(n-1-i), with FMA) but its vectorized path adds j*step to a per-vector base, so some betas "
+    "differ by 1 ulp between CPUs / builds (AVX2 vs AVX512) and from any scalar formula; alphas_cumprod "
+    "then differ by up to ~3e-7 relative. Compare with a tolerance, not bitwise.",
+    "DDIM step() always uses prev_timestep = t - num_train_timesteps // num_inference_steps, whatever the "
+    "timestep_spacing; with trailing/linspace this is not the next scheduled timestep.",
+    "DDIM 'linspace' and Euler-ancestral 'linspace' with 1 step give the single timestep 0.",
+    "DPM-Solver 'leading' divides by (steps + 1) and drops the last entry: 1 step gives timestep "
+    "500 + steps_offset, 4 steps start at 800 + steps_offset.",
+    "With use_karras_sigmas the timesteps come from the Karras sigmas via _sigma_to_t (rounded, except "
+    "for squaredcos_cap_v2 where they are truncated by the int64 cast); timestep_spacing and "
+    "steps_offset then have no effect. Duplicated timesteps appear (e.g. [..., 1, 1, 0] for 50 steps, "
+    "many 998s for squaredcos_cap_v2); the step counter, not the timestep, selects the sigma.",
+    "index_for_timestep: when the FIRST timestep occurs more than once, diffusers starts at its second "
+    "occurrence (DPM-Solver and Euler-ancestral); no case here triggers it.",
+    "DPM-Solver++ 2M always takes a first-order step at the last step (final_sigmas_type zero) and at the "
+    "first step; second-order everywhere else (lower_order_second only matters for solver_order 3).",
+    "Euler-ancestral init_noise_sigma is max(sigmas) for linspace/trailing and sqrt(max(sigmas)^2 + 1) "
+    "for leading, computed in float32 on the inference sigmas.",
+]
+
+PROTOCOL = (
+    "sample = initial_noise * init_noise_sigma (float32). For i, t in enumerate(timesteps): "
+    "model_input = scale_model_input(sample, t) (identity except euler_a: sample / sqrt(sigma^2 + 1)); "
+    "model_output = f32(a) * model_input + f32(b) * f32(sin(double(t) / 100.0)) in float32; "
+    "sample = step(model_output, t, sample, noise = step_noise[i]) (ddim consumes noise only when eta > 0, "
+    "euler_a at every step, dpmpp_2m* never); samples[i] = sample. Values are float32 printed with 9 "
+    "significant digits; seeds are numpy default_rng(seed).standard_normal, initial_noise first, then "
+    "step_noise row by row.")
+
+
+def main(argv):
+    out = argv[1] if len(argv) > 1 else DEFAULT_OUT
+    torch.set_num_threads(1)
+    doc = {
+        "generated_by": "src/tools/reference/make_sampler_reference.py (torch %s, numpy %s); transcription of "
+                        "diffusers DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler"
+                        % (torch.__version__, np.__version__),
+        "protocol": PROTOCOL,
+        "notes": GENERAL_NOTES,
+        "class_defaults": {"ddim": DDIM_DEFAULTS, "dpmpp_2m": DPM_DEFAULTS,
+                           "dpmpp_2m_karras": dict(DPM_DEFAULTS, use_karras_sigmas=True),
+                           "euler_a": EULER_A_DEFAULTS},
+        "schedule_checks": schedule_checks(),
+        "timestep_cases": timestep_cases(),
+        "trajectory_cases": trajectory_cases(),
+    }
+    # -inf is not JSON
+    for k in ("dpmpp_2m", "dpmpp_2m_karras"):
+        doc["class_defaults"][k] = dict(doc["class_defaults"][k], lambda_min_clipped="-inf")
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    text = json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    with open(out, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.write("\n")
+    n_notes = sum(1 for c in doc["timestep_cases"] if "note" in c)
+    print("wrote %s: %d bytes, %d timestep cases (%d with notes), %d trajectory cases"
+          % (out, len(text) + 1, len(doc["timestep_cases"]), n_notes, len(doc["trajectory_cases"])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
