@@ -20,6 +20,7 @@ import org.springframework.web.bind.annotation.RestControllerAdvice;
 import org.springframework.web.context.request.WebRequest;
 import org.springframework.web.servlet.mvc.method.annotation.ResponseEntityExceptionHandler;
 import tools.jackson.core.JacksonException;
+import tools.jackson.core.exc.InputCoercionException;
 import tools.jackson.core.exc.StreamReadException;
 import tools.jackson.databind.exc.MismatchedInputException;
 import tools.jackson.databind.exc.UnrecognizedPropertyException;
@@ -90,6 +91,10 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
         }
         if (mismatch != null) {
             return "The request body must be a JSON object";
+        }
+        InputCoercionException range = causeOf(e, InputCoercionException.class);
+        if (range != null && !range.getPath().isEmpty()) {
+            return "Field \"" + fieldOf(range) + "\" is out of range for " + jsonType(range.getTargetType());
         }
         StreamReadException syntax = causeOf(e, StreamReadException.class);
         if (syntax != null) {

@@ -82,6 +82,11 @@ public class RequestValidator {
             violations.add(new FieldViolation("num_images",
                     "num_images must be between 1 and " + limits.maxImages() + ", got " + imageCount));
         }
+        long maxSeed = Long.MAX_VALUE - (Math.max(imageCount, 1) - 1);
+        if (body.seed() != null && (body.seed() < 0 || body.seed() > maxSeed)) {
+            violations.add(new FieldViolation("seed", "seed must be between 0 and " + maxSeed
+                    + " (image i uses seed + i), got " + body.seed() + "; omit it to let the server draw one"));
+        }
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }

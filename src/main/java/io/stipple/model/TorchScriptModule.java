@@ -21,7 +21,7 @@ public final class TorchScriptModule implements AutoCloseable {
         this.model = model;
     }
 
-    static TorchScriptModule load(Path directory, String fileName, Device device) {
+    public static TorchScriptModule load(Path directory, String fileName, Device device) {
         String stem = fileName.substring(0, fileName.length() - ".pt".length());
         Model model = Model.newInstance(stem, device, "PyTorch");
         try {

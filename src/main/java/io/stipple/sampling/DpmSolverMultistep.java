@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDScope;
  * with solver_order 2, the midpoint solver, lower_order_final and final_sigmas_type "zero": the first
  * step and the last step are first order (the last lands exactly on x̂₀), every other step corrects
  * with the previous step's x̂₀. With Karras sigmas the noise levels follow Karras et al. (2022, eq. 5)
- * and the U-Net sees the nearest training timestep of each level.
+ * and the U-Net sees the nearest training timestep of each level (the one below it on the cosine schedule).
  */
 public final class DpmSolverMultistep implements Sampler {
     private static final double KARRAS_RHO = 7.0;
@@ -37,9 +37,13 @@ public final class DpmSolverMultistep implements Sampler {
         float[] sigmas = new float[timesteps.length + 1];
         if (karrasSigmas) {
             double[] levels = karras(steps);
+            // diffusers skips the rounding for the cosine schedule, and its int64 cast then truncates.
+            boolean truncate =
+                    BetaSchedule.fromConfig(config.betaScheduleOrDefault()) == BetaSchedule.SQUAREDCOS_CAP_V2;
             for (int i = 0; i < steps; i++) {
                 sigmas[i] = (float) levels[i];
-                timesteps[i] = (float) Math.rint(schedule.timestepForSigma(levels[i]));
+                double t = schedule.timestepForSigma(levels[i]);
+                timesteps[i] = (float) (truncate ? Math.floor(t) : Math.rint(t));
             }
         } else {
             for (int i = 0; i < count; i++) {

@@ -55,9 +55,14 @@ public final class NoiseSchedule {
         return sigmas[sigmas.length - 1];
     }
 
-    /** The fractional timestep whose log σ interpolates to log {@code sigma} (diffusers' _sigma_to_t). */
+    /**
+     * The fractional timestep whose log σ interpolates to log {@code sigma} (diffusers' _sigma_to_t). The
+     * comparison and the weight are float32, as numpy 1.x computes them from the float32 log σ table: a
+     * weight computed in double lands a hair below an integer where float32 lands on it, which decides the
+     * timestep wherever diffusers truncates it (Karras levels on the cosine schedule).
+     */
     public double timestepForSigma(double sigma) {
-        double logSigma = Math.log(Math.max(sigma, 1e-10));
+        float logSigma = (float) Math.log(Math.max(sigma, 1e-10));
         int low = 0;
         for (int t = 0; t < logSigmas.length; t++) {
             if (logSigma - logSigmas[t] >= 0) {
@@ -65,9 +70,9 @@ public final class NoiseSchedule {
             }
         }
         low = Math.min(low, logSigmas.length - 2);
-        double lowLog = logSigmas[low];
-        double highLog = logSigmas[low + 1];
-        double w = Math.min(Math.max((lowLog - logSigma) / (lowLog - highLog), 0.0), 1.0);
-        return (1 - w) * low + w * (low + 1);
+        float lowLog = logSigmas[low];
+        float highLog = logSigmas[low + 1];
+        float w = Math.min(Math.max((lowLog - logSigma) / (lowLog - highLog), 0f), 1f);
+        return (double) (1 - w) * low + (double) w * (low + 1);
     }
 }

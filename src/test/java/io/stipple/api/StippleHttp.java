@@ -1,0 +1,142 @@
+package io.stipple.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpRequest.BodyPublisher;
+import java.net.http.HttpResponse;
+import java.net.http.HttpResponse.BodyHandlers;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import javax.imageio.ImageIO;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/** A plain {@link HttpClient} against a running server, and the assertions the API tests share. */
+final class StippleHttp {
+    private static final String PROBLEM_JSON = "application/problem+json";
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+    private final String base;
+
+    StippleHttp(int port) {
+        this.base = "http://localhost:" + port;
+    }
+
+    /** A JSON object from alternating names and values, e.g. {@code body("prompt", "a cat", "seed", 7)}. */
+    static String body(Object... namesAndValues) {
+        Map<Object, Object> fields = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            fields.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return JSON.writeValueAsString(fields);
+    }
+
+    HttpRequest.Builder request(String path) {
+        return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
+    }
+
+    HttpResponse<byte[]> send(HttpRequest request) {
+        try {
+            return client.send(request, BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    CompletableFuture<HttpResponse<byte[]>> sendAsync(HttpRequest request) {
+        return client.sendAsync(request, BodyHandlers.ofByteArray());
+    }
+
+    HttpResponse<byte[]> get(String path) {
+        return send(request(path).GET().build());
+    }
+
+    /** {@code POST /generate} with a JSON body and, optionally, header name/value pairs. */
+    HttpResponse<byte[]> generate(String json, String... headers) {
+        return send(generateRequest(HttpRequest.BodyPublishers.ofString(json), headers));
+    }
+
+    HttpRequest generateRequest(BodyPublisher body, String... headers) {
+        HttpRequest.Builder builder = request("/generate").header("Content-Type", "application/json");
+        for (int i = 0; i < headers.length; i += 2) {
+            builder.setHeader(headers[i], headers[i + 1]);
+        }
+        return builder.POST(body).build();
+    }
+
+    /** A 200 JSON answer of {@code POST /generate}. */
+    JsonNode generateJson(String json) {
+        HttpResponse<byte[]> response = generate(json);
+        assertEquals(200, response.statusCode(), () -> new String(response.body()));
+        return json(response);
+    }
+
+    /** The one image of a 200 {@code Accept: image/png} answer. */
+    byte[] generatePng(String json) {
+        HttpResponse<byte[]> response = generate(json, "Accept", "image/png");
+        assertEquals(200, response.statusCode(), () -> new String(response.body()));
+        assertEquals("image/png", response.headers().firstValue("Content-Type").orElseThrow());
+        return response.body();
+    }
+
+    static JsonNode json(HttpResponse<byte[]> response) {
+        return JSON.readTree(response.body());
+    }
+
+    static byte[] png(JsonNode image) {
+        return Base64.getDecoder().decode(image.get("png_base64").asString());
+    }
+
+    static BufferedImage decode(byte[] png) {
+        try {
+            BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
+            assertNotNull(image, "not a PNG");
+            return image;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static int[] pixels(byte[] png) {
+        BufferedImage image = decode(png);
+        return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
+    }
+
+    /**
+     * Asserts an RFC 9457 problem answer and returns its body. {@code field} null means the problem
+     * names no field; {@code detailPart} must occur in {@code detail}.
+     */
+    static JsonNode assertProblem(HttpResponse<byte[]> response, int status, String field, String detailPart) {
+        String text = new String(response.body());
+        assertEquals(status, response.statusCode(), text);
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith(PROBLEM_JSON),
+                () -> "Content-Type " + response.headers().firstValue("Content-Type") + " for " + text);
+        JsonNode problem = JSON.readTree(response.body());
+        assertEquals(status, problem.path("status").asInt(), text);
+        if (field == null) {
+            assertTrue(problem.path("field").isMissingNode(), text);
+        } else {
+            assertEquals(field, problem.path("field").asString(), text);
+        }
+        assertTrue(problem.path("detail").asString().contains(detailPart),
+                () -> "detail should contain \"" + detailPart + "\": " + text);
+        return problem;
+    }
+}
