@@ -1,9 +1,10 @@
 package io.stipple.api;
 
 import io.stipple.engine.GenerationService;
+import io.stipple.engine.Job;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
-import java.util.concurrent.CompletableFuture;
+import io.stipple.pipeline.GenerationResult;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -11,6 +12,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 
 /** {@code POST /generate}: a prompt in, PNGs out, synchronously. */
 @RestController
@@ -25,8 +27,12 @@ public class GenerateController {
         this.service = service;
     }
 
+    /**
+     * Waits for the job without holding a servlet thread. A client that hangs up cancels its job, so
+     * its rows leave the batch at the next step instead of being computed for nobody.
+     */
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public CompletableFuture<ResponseEntity<?>> generate(@RequestBody GenerateRequestBody body,
+    public DeferredResult<ResponseEntity<?>> generate(@RequestBody GenerateRequestBody body,
             @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
         ResponseFormat format = ResponseFormat.negotiate(accept);
         GenerationRequest request = validator.validate(body);
@@ -34,15 +40,29 @@ public class GenerateController {
             throw new ResponseFormat.NotAcceptableException("Accept: image/png returns a single image, but num_images is "
                     + request.imageCount() + "; ask for application/json to get several");
         }
-        return service.submit(request).thenApply(result -> {
-            if (format == ResponseFormat.JSON) {
-                return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(GenerateResponse.of(result));
+        Job job = service.submit(request);
+        DeferredResult<ResponseEntity<?>> response = new DeferredResult<>();
+        response.onError(error -> service.cancel(job));
+        response.onTimeout(() -> service.cancel(job));
+        job.completion().whenComplete((result, error) -> {
+            if (error != null) {
+                response.setErrorResult(error);
+            } else {
+                response.setResult(format == ResponseFormat.JSON ? json(result) : png(result));
             }
-            GeneratedImage image = result.images().get(0);
-            return ResponseEntity.ok()
-                    .contentType(MediaType.IMAGE_PNG)
-                    .header(SEED_HEADER, Long.toString(image.seed()))
-                    .body(image.png());
         });
+        return response;
+    }
+
+    private static ResponseEntity<?> json(GenerationResult result) {
+        return ResponseEntity.ok().contentType(MediaType.APPLICATION_JSON).body(GenerateResponse.of(result));
+    }
+
+    private static ResponseEntity<?> png(GenerationResult result) {
+        GeneratedImage image = result.images().get(0);
+        return ResponseEntity.ok()
+                .contentType(MediaType.IMAGE_PNG)
+                .header(SEED_HEADER, Long.toString(image.seed()))
+                .body(image.png());
     }
 }

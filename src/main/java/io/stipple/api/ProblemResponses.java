@@ -1,11 +1,13 @@
 package io.stipple.api;
 
 import io.stipple.api.InvalidRequestException.FieldViolation;
+import io.stipple.engine.JobCancelledException;
+import io.stipple.engine.JobFailedException;
+import io.stipple.engine.JobFailure;
 import io.stipple.engine.NotAcceptingException;
 import io.stipple.engine.QueueFullException;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpHeaders;
@@ -61,11 +63,23 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
                 HttpHeaders.EMPTY);
     }
 
-    @ExceptionHandler(CompletionException.class)
-    ResponseEntity<ProblemDetail> failed(CompletionException e) {
-        log.error("Generation failed", e.getCause());
-        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Generation failed",
-                "The model failed on this request: " + e.getCause().getMessage(), List.of(), HttpHeaders.EMPTY);
+    @ExceptionHandler(JobFailedException.class)
+    ResponseEntity<ProblemDetail> jobFailed(JobFailedException e) {
+        JobFailure failure = e.failure();
+        if (!failure.retryable()) {
+            log.error("Generation failed", e.getCause());
+            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Generation failed", failure.message(), List.of(),
+                    HttpHeaders.EMPTY);
+        }
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, "1");
+        String title = failure.reason() == JobFailure.Reason.DEADLINE ? "Deadline exceeded" : "Service unavailable";
+        return problem(HttpStatus.SERVICE_UNAVAILABLE, title, failure.message(), List.of(), headers);
+    }
+
+    @ExceptionHandler(JobCancelledException.class)
+    ResponseEntity<ProblemDetail> jobCancelled(JobCancelledException e) {
+        return problem(HttpStatus.CONFLICT, "Cancelled", e.getMessage(), List.of(), HttpHeaders.EMPTY);
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.stipple.api;
 
 import io.stipple.api.InvalidRequestException.FieldViolation;
 import io.stipple.config.StippleProperties;
-import io.stipple.engine.GenerationService;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
@@ -27,9 +26,9 @@ public class RequestValidator {
     private final SamplerCatalog samplers;
     private final StippleProperties.Limits limits;
 
-    public RequestValidator(LoadedPipeline models, GenerationService service, StippleProperties properties) {
+    public RequestValidator(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties) {
         this.spec = models.spec();
-        this.samplers = service.pipeline().samplers();
+        this.samplers = samplers;
         this.limits = properties.limits();
     }
 

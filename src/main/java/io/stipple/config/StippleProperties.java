@@ -2,6 +2,7 @@ package io.stipple.config;
 
 import io.stipple.model.DeviceSetting;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -17,7 +18,12 @@ public record StippleProperties(
         Path modelDir,
         @DefaultValue("auto") DeviceSetting device,
         @DefaultValue Limits limits,
-        @DefaultValue Queue queue) {
+        @DefaultValue Queue queue,
+        @DefaultValue Batch batch,
+        @DefaultValue Request request,
+        @DefaultValue Jobs jobs,
+        @DefaultValue Preview preview,
+        @DefaultValue Shutdown shutdown) {
 
     /**
      * What one request may ask for.
@@ -37,5 +43,39 @@ public record StippleProperties(
 
     /** @param capacity requests that may wait for the model; more are refused with 429 */
     public record Queue(@DefaultValue("32") int capacity) {
+    }
+
+    /**
+     * How denoising steps are batched across requests.
+     *
+     * @param maxRows cap on U-Net rows per call (a guided image needs two), sized for device memory
+     * @param exact   one image per U-Net call: bit-identical to a request served alone, at the cost of
+     *                throughput under load
+     */
+    public record Batch(@DefaultValue("16") int maxRows, @DefaultValue("false") boolean exact) {
+    }
+
+    /** @param timeout a request not finished this long after admission is answered with 503 */
+    public record Request(@DefaultValue("120s") Duration timeout) {
+    }
+
+    /**
+     * Results of async jobs.
+     *
+     * @param retention     how long a finished job stays readable
+     * @param resultsBudget PNG bytes kept in memory for finished jobs; the oldest are dropped beyond it
+     */
+    public record Jobs(@DefaultValue("10m") Duration retention, @DefaultValue("256MB") DataSize resultsBudget) {
+    }
+
+    /**
+     * @param every  a job's progress events carry a preview image every this many steps (0: never)
+     * @param width  preview width in pixels
+     */
+    public record Preview(@DefaultValue("4") int every, @DefaultValue("128") int width) {
+    }
+
+    /** @param grace in-flight work gets this long to finish at shutdown; what remains is answered with 503 */
+    public record Shutdown(@DefaultValue("30s") Duration grace) {
     }
 }

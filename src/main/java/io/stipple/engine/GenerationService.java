@@ -1,84 +1,154 @@
 package io.stipple.engine;
 
-import ai.djl.pytorch.jni.JniUtils;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
-import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GenerationRequest;
-import io.stipple.pipeline.GenerationResult;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
+import io.stipple.pipeline.LatentPreview;
+import io.stipple.sampling.SamplerCatalog;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.springframework.beans.factory.DisposableBean;
+import java.util.function.Consumer;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
 
 /**
- * Runs requests on the one worker thread that owns the model, behind a bounded queue: HTTP threads
- * never call the model, and a full queue refuses work instead of growing without bound.
+ * The engine's front door: admits requests into the bounded queue, hands out jobs, cancels them, and
+ * runs the {@link StepBatcher} on the one thread that owns the model. HTTP threads never call the model.
+ *
+ * <p>It stops before the web server does: new requests are refused (503), admitted ones are finished
+ * within {@code stipple.shutdown.grace} and the rest answered with a 503, so every admitted request
+ * gets an answer while its connection is still open.
  */
 @Service
-public class GenerationService implements DisposableBean {
-    private static final double SMOOTHING = 0.2;
+public class GenerationService implements SmartLifecycle {
+    private final AdmissionQueue queue;
+    private final JobStore jobs;
+    private final ServiceRate serviceRate = new ServiceRate();
+    private final EngineMetrics metrics;
+    private final StepBatcher batcher;
+    private final ExecutorService encoders;
+    private final Duration timeout;
+    private final Duration grace;
+    private final Thread worker;
+    private volatile boolean running;
 
-    private final GenerationPipeline pipeline;
-    private final ThreadPoolExecutor worker;
-    private final int capacity;
-    private volatile double secondsPerRequest = 1.0;
-
-    public GenerationService(LoadedPipeline models, StippleProperties properties) {
-        this.pipeline = new GenerationPipeline(models);
-        this.capacity = properties.queue().capacity();
-        this.worker = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(capacity),
-                runnable -> {
-                    Thread thread = new Thread(runnable, "stipple-worker");
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        // The TorchScript graph executor setting is thread-local; the worker is the only thread that runs
-        // the model. Re-optimizing for every new batch shape costs more than it gains here (docs/BENCHMARKS.md).
-        worker.execute(() -> JniUtils.setGraphExecutorOptimize(false));
+    public GenerationService(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties,
+            MeterRegistry registry) {
+        this.queue = new AdmissionQueue(properties.queue().capacity());
+        this.jobs = new JobStore(properties.jobs().retention(), properties.jobs().resultsBudget().toBytes());
+        this.timeout = properties.request().timeout();
+        this.grace = properties.shutdown().grace();
+        this.encoders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
+                runnable -> daemon(runnable, "stipple-encoder"));
+        StepBatcher[] created = new StepBatcher[1];
+        this.metrics = new EngineMetrics(registry, queue::size, () -> created[0].activeImages(),
+                () -> created[0].activeRows());
+        this.batcher = new StepBatcher(models, samplers, queue, metrics, serviceRate, encoders,
+                LatentPreview.fit(models), EngineSettings.from(properties));
+        created[0] = batcher;
+        this.worker = daemon(batcher, "stipple-worker");
     }
 
-    public GenerationPipeline pipeline() {
-        return pipeline;
+    private static Thread daemon(Runnable runnable, String name) {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
     }
 
-    public CompletableFuture<GenerationResult> submit(GenerationRequest request) {
-        long admitted = System.nanoTime();
-        CompletableFuture<GenerationResult> result = new CompletableFuture<>();
+    /** Admits a request whose result only the caller will read (a synchronous {@code POST /generate}). */
+    public Job submit(GenerationRequest request) {
+        Job job = new Job(UUID.randomUUID().toString(), request, System.nanoTime(),
+                System.nanoTime() + timeout.toNanos());
         try {
-            worker.execute(() -> {
-                if (result.isDone()) {
-                    return;
-                }
-                try {
-                    double queueMillis = (System.nanoTime() - admitted) / 1e6;
-                    long start = System.nanoTime();
-                    result.complete(pipeline.generate(request, queueMillis));
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    secondsPerRequest = SMOOTHING * seconds + (1 - SMOOTHING) * secondsPerRequest;
-                } catch (RuntimeException | Error e) {
-                    result.completeExceptionally(e);
-                }
-            });
-        } catch (RejectedExecutionException e) {
-            if (worker.isShutdown()) {
-                throw new NotAcceptingException("The server is shutting down and takes no new requests");
-            }
-            throw new QueueFullException(capacity, retryAfterSeconds());
+            int position = queue.add(job, serviceRate.secondsFor(queue.size() + 1, System.nanoTime()));
+            job.announceQueued(position);
+            return job;
+        } catch (QueueFullException e) {
+            metrics.rejected("queue_full");
+            throw e;
+        } catch (NotAcceptingException e) {
+            metrics.rejected("shutting_down");
+            throw e;
         }
-        return result;
     }
 
-    private long retryAfterSeconds() {
-        return Math.max(1, (long) Math.ceil(secondsPerRequest * (worker.getQueue().size() + 1)));
+    /** Admits a request as an async job, readable by id until it expires. */
+    public Job submitJob(GenerationRequest request) {
+        Job job = submit(request);
+        jobs.put(job);
+        return job;
+    }
+
+    public Optional<Job> find(String id) {
+        return jobs.get(id);
+    }
+
+    /** 1-based place in the queue, or 0 once the job has left it. */
+    public int queuePosition(Job job) {
+        return queue.position(job);
+    }
+
+    /**
+     * Subscribes to a job's events and returns the event that describes it now. A queued job's
+     * position is filled in here, since only the queue knows it.
+     */
+    public JobEvent subscribe(Job job, Consumer<JobEvent> listener) {
+        JobEvent current = job.subscribe(listener);
+        return current instanceof JobEvent.Queued ? new JobEvent.Queued(queue.position(job)) : current;
+    }
+
+    /**
+     * Cancels a job: at once if it is still queued, else its rows leave at the next step boundary.
+     * Returns false if the job had already finished.
+     */
+    public boolean cancel(Job job) {
+        if (job.status().terminal()) {
+            return false;
+        }
+        job.requestCancel();
+        if (queue.remove(job) && job.cancel()) {
+            metrics.cancelled();
+        }
+        return true;
+    }
+
+    /** Ready to serve: the worker is alive and admitting. */
+    public boolean ready() {
+        return running && worker.isAlive();
     }
 
     @Override
-    public void destroy() throws InterruptedException {
-        worker.shutdown();
-        worker.awaitTermination(30, TimeUnit.SECONDS);
+    public void start() {
+        running = true;
+        worker.start();
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        batcher.stop(System.nanoTime() + grace.toNanos());
+        try {
+            worker.join(grace.toMillis() + 5_000);
+            encoders.shutdown();
+            encoders.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public boolean isRunning() {
+        return running;
+    }
+
+    /** Stops first, before the web server, so that admitted requests are answered on open connections. */
+    @Override
+    public int getPhase() {
+        return SmartLifecycle.DEFAULT_PHASE;
     }
 }

@@ -1,6 +1,7 @@
 package io.stipple.model;
 
 import io.stipple.config.StippleProperties;
+import io.stipple.sampling.SamplerCatalog;
 import java.nio.file.Path;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,5 +23,10 @@ class ModelConfiguration {
                 properties.modelDir() != null ? root : "the embedded default model", pipeline.device(),
                 (System.nanoTime() - start) / 1_000_000);
         return pipeline;
+    }
+
+    @Bean
+    SamplerCatalog samplerCatalog(LoadedPipeline pipeline) {
+        return new SamplerCatalog(pipeline.directory().scheduler());
     }
 }

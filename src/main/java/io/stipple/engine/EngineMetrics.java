@@ -1,0 +1,74 @@
+package io.stipple.engine;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.stipple.pipeline.StageTimings;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/** The engine's meters; in Prometheus they read {@code stipple_*}. */
+final class EngineMetrics {
+    private final MeterRegistry registry;
+    private final DistributionSummary batchRows;
+    private final Timer stepDuration;
+    private final Timer queueWait;
+    private final Counter imagesGenerated;
+    private final Counter cancellations;
+
+    EngineMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> activeImages,
+            Supplier<Number> activeRows) {
+        this.registry = registry;
+        Gauge.builder("stipple.queue.depth", queueDepth).description("Jobs waiting for the model").register(registry);
+        Gauge.builder("stipple.active.images", activeImages).description("Images being denoised").register(registry);
+        Gauge.builder("stipple.active.rows", activeRows).description("U-Net rows of the images being denoised")
+                .register(registry);
+        batchRows = DistributionSummary.builder("stipple.batch.rows").description("Rows per U-Net call")
+                .publishPercentileHistogram().serviceLevelObjectives(1, 2, 4, 8, 16, 32).register(registry);
+        stepDuration = Timer.builder("stipple.step.duration").description("One batched denoising step")
+                .publishPercentileHistogram().register(registry);
+        queueWait = Timer.builder("stipple.queue.wait").description("Admission to start of work")
+                .publishPercentileHistogram().register(registry);
+        imagesGenerated = Counter.builder("stipple.images.generated").register(registry);
+        cancellations = Counter.builder("stipple.cancellations").register(registry);
+    }
+
+    void step(int rows, long nanos) {
+        batchRows.record(rows);
+        stepDuration.record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    void started(double queueMillis) {
+        queueWait.record(Duration.ofNanos((long) (queueMillis * 1e6)));
+    }
+
+    void succeeded(String sampler, int images, StageTimings timings, long endToEndNanos) {
+        imagesGenerated.increment(images);
+        Timer.builder("stipple.request.latency").description("Admission to result").tag("sampler", sampler)
+                .publishPercentileHistogram().register(registry).record(endToEndNanos, TimeUnit.NANOSECONDS);
+        stage("text", timings.textEncoding());
+        stage("denoise", timings.denoising());
+        stage("decode", timings.decoding());
+        stage("encode", timings.pngEncoding());
+    }
+
+    private void stage(String stage, double millis) {
+        Timer.builder("stipple.stage.duration").tag("stage", stage).register(registry)
+                .record(Duration.ofNanos((long) (millis * 1e6)));
+    }
+
+    void rejected(String reason) {
+        Counter.builder("stipple.rejections").tag("reason", reason).register(registry).increment();
+    }
+
+    void cancelled() {
+        cancellations.increment();
+    }
+
+    void failed(JobFailure.Reason reason) {
+        Counter.builder("stipple.failures").tag("reason", reason.name().toLowerCase()).register(registry).increment();
+    }
+}

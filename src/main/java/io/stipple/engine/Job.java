@@ -1,0 +1,194 @@
+package io.stipple.engine;
+
+import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.GenerationResult;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * One admitted request and everything a client may ask about it: status, progress, the result or the
+ * failure, and a stream of {@link JobEvent}s. The engine moves it through its states; any thread may
+ * read it, subscribe to it or ask to cancel it.
+ */
+public final class Job {
+    private final String id;
+    private final GenerationRequest request;
+    private final long admittedNanos;
+    private final long deadlineNanos;
+    private final Instant createdAt = Instant.now();
+    private final CompletableFuture<GenerationResult> completion = new CompletableFuture<>();
+    private final List<Consumer<JobEvent>> listeners = new CopyOnWriteArrayList<>();
+
+    private volatile JobStatus status = JobStatus.QUEUED;
+    private volatile int step;
+    private volatile int steps;
+    private volatile boolean cancelRequested;
+    private volatile byte[] latestPreview;
+    private volatile GenerationResult result;
+    private volatile JobFailure failure;
+    private volatile Instant finishedAt;
+
+    Job(String id, GenerationRequest request, long admittedNanos, long deadlineNanos) {
+        this.id = id;
+        this.request = request;
+        this.admittedNanos = admittedNanos;
+        this.deadlineNanos = deadlineNanos;
+        this.steps = request.steps();
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public GenerationRequest request() {
+        return request;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    public JobStatus status() {
+        return status;
+    }
+
+    public int step() {
+        return step;
+    }
+
+    public int steps() {
+        return steps;
+    }
+
+    public byte[] latestPreview() {
+        return latestPreview;
+    }
+
+    /** The result once {@link JobStatus#SUCCEEDED}, else null. */
+    public GenerationResult result() {
+        return result;
+    }
+
+    /** The failure once {@link JobStatus#FAILED}, else null. */
+    public JobFailure failure() {
+        return failure;
+    }
+
+    public Instant finishedAt() {
+        return finishedAt;
+    }
+
+    /** Completes with the result, or exceptionally with {@link JobFailedException} or {@link JobCancelledException}. */
+    public CompletableFuture<GenerationResult> completion() {
+        return completion;
+    }
+
+    long admittedNanos() {
+        return admittedNanos;
+    }
+
+    boolean expiredAt(long nanos) {
+        return nanos - deadlineNanos > 0;
+    }
+
+    boolean cancelRequested() {
+        return cancelRequested;
+    }
+
+    void requestCancel() {
+        cancelRequested = true;
+    }
+
+    /**
+     * Registers a listener and returns it the events that describe the job so far, in one atomic step,
+     * so that a subscriber neither misses an event nor sees one twice.
+     */
+    public synchronized JobEvent subscribe(Consumer<JobEvent> listener) {
+        listeners.add(listener);
+        return snapshot();
+    }
+
+    public void unsubscribe(Consumer<JobEvent> listener) {
+        listeners.remove(listener);
+    }
+
+    private JobEvent snapshot() {
+        return switch (status) {
+            case QUEUED -> new JobEvent.Queued(-1);
+            case RUNNING -> new JobEvent.Progress(step, steps, latestPreview);
+            case SUCCEEDED -> new JobEvent.Succeeded(result);
+            case FAILED -> new JobEvent.Failed(failure);
+            case CANCELLED -> new JobEvent.Cancelled();
+        };
+    }
+
+    void started(int trajectoryLength) {
+        steps = trajectoryLength;
+        publish(() -> status = JobStatus.RUNNING, new JobEvent.Progress(0, trajectoryLength, null));
+    }
+
+    void progressed(int completedSteps, byte[] preview) {
+        if (preview != null) {
+            latestPreview = preview;
+        }
+        publish(() -> step = completedSteps, new JobEvent.Progress(completedSteps, steps, preview));
+    }
+
+    /** A preview rendered after its step was announced; delivered as a progress event of its own. */
+    void previewed(int atStep, byte[] preview) {
+        publish(() -> latestPreview = preview, new JobEvent.Progress(atStep, steps, preview));
+    }
+
+    boolean succeed(GenerationResult generated) {
+        return finish(JobStatus.SUCCEEDED, () -> result = generated, new JobEvent.Succeeded(generated),
+                () -> completion.complete(generated));
+    }
+
+    boolean fail(JobFailure why, Throwable cause) {
+        return finish(JobStatus.FAILED, () -> failure = why, new JobEvent.Failed(why),
+                () -> completion.completeExceptionally(new JobFailedException(why, cause)));
+    }
+
+    boolean cancel() {
+        return finish(JobStatus.CANCELLED, () -> { }, new JobEvent.Cancelled(),
+                () -> completion.completeExceptionally(new JobCancelledException(id)));
+    }
+
+    private boolean finish(JobStatus terminal, Runnable record, JobEvent event, Runnable complete) {
+        synchronized (this) {
+            if (status.terminal()) {
+                return false;
+            }
+            record.run();
+            finishedAt = Instant.now();
+            status = terminal;
+            listeners.forEach(listener -> listener.accept(event));
+            listeners.clear();
+        }
+        complete.run();
+        return true;
+    }
+
+    private synchronized void publish(Runnable update, JobEvent event) {
+        if (status.terminal()) {
+            return;
+        }
+        update.run();
+        listeners.forEach(listener -> listener.accept(event));
+    }
+
+    /** Queue position announcements come from the admission queue, which knows the order. */
+    synchronized void announceQueued(int position) {
+        if (status == JobStatus.QUEUED) {
+            listeners.forEach(listener -> listener.accept(new JobEvent.Queued(position)));
+        }
+    }
+
+    long resultBytes() {
+        GenerationResult done = result;
+        return done == null ? 0 : done.images().stream().mapToLong(image -> image.png().length).sum();
+    }
+}

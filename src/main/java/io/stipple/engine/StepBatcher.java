@@ -1,0 +1,399 @@
+package io.stipple.engine;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import io.stipple.model.LoadedPipeline;
+import io.stipple.model.PipelineSpec;
+import io.stipple.pipeline.DenoisingImage;
+import io.stipple.pipeline.GeneratedImage;
+import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.GenerationResult;
+import io.stipple.pipeline.GuidedStep;
+import io.stipple.pipeline.ImageDecoder;
+import io.stipple.pipeline.LatentPreview;
+import io.stipple.pipeline.PngEncoder;
+import io.stipple.pipeline.PromptEncoder;
+import io.stipple.pipeline.StageTimings;
+import io.stipple.sampling.Sampler;
+import io.stipple.sampling.SamplerCatalog;
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker that owns the model. Between two denoising steps it drops cancelled and expired jobs,
+ * admits waiting jobs (their prompts encoded in one text-encoder call) and decodes finished images; each
+ * step is one U-Net call over the active images of one latent shape, each at its own timestep. Jobs
+ * thus join and leave at step boundaries, and the accelerator never idles while work is waiting.
+ */
+final class StepBatcher implements Runnable {
+    private static final Logger log = LoggerFactory.getLogger(StepBatcher.class);
+    private static final long IDLE_WAIT_MILLIS = 100;
+
+    private final LoadedPipeline models;
+    private final SamplerCatalog samplers;
+    private final PromptEncoder prompts;
+    private final GuidedStep guidedStep;
+    private final ImageDecoder decoder;
+    private final AdmissionQueue queue;
+    private final EngineMetrics metrics;
+    private final ServiceRate serviceRate;
+    private final ExecutorService encoders;
+    private final LatentPreview preview;
+    private final int previewEvery;
+    private final int previewWidth;
+    private final int maxRows;
+    private final boolean exact;
+
+    /** Images being denoised, per latent shape; shapes take turns. */
+    private final Map<Shape, List<ScheduledImage>> groups = new LinkedHashMap<>();
+    private final Set<ActiveJob> active = new LinkedHashSet<>();
+    private long round;
+    private int nextGroup;
+    private volatile long stopDeadlineNanos = Long.MAX_VALUE;
+    private volatile boolean stopping;
+    private volatile int activeImages;
+    private volatile int activeRows;
+
+    StepBatcher(LoadedPipeline models, SamplerCatalog samplers, AdmissionQueue queue, EngineMetrics metrics,
+            ServiceRate serviceRate, ExecutorService encoders, LatentPreview preview, EngineSettings settings) {
+        this.models = models;
+        this.samplers = samplers;
+        this.prompts = new PromptEncoder(models);
+        this.guidedStep = new GuidedStep(models.unet());
+        this.decoder = new ImageDecoder(models.vaeDecoder(), models.spec().scalingFactor());
+        this.queue = queue;
+        this.metrics = metrics;
+        this.serviceRate = serviceRate;
+        this.encoders = encoders;
+        this.preview = preview;
+        this.previewEvery = settings.previewEvery();
+        this.previewWidth = settings.previewWidth();
+        this.maxRows = settings.maxRows();
+        this.exact = settings.exact();
+    }
+
+    int activeImages() {
+        return activeImages;
+    }
+
+    int activeRows() {
+        return activeRows;
+    }
+
+    /** Stop admitting; finish what is in flight until {@code deadlineNanos}, then fail the rest. */
+    void stop(long deadlineNanos) {
+        stopDeadlineNanos = deadlineNanos;
+        stopping = true;
+        queue.close();
+    }
+
+    @Override
+    public void run() {
+        // The graph executor setting is thread-local, and re-optimizing for every new batch shape costs
+        // more than it gains (docs/BENCHMARKS.md).
+        JniUtils.setGraphExecutorOptimize(false);
+        try {
+            while (true) {
+                long now = System.nanoTime();
+                dropCancelledAndExpired(now);
+                if (stopping && now - stopDeadlineNanos > 0) {
+                    failEverything();
+                    return;
+                }
+                admit();
+                if (groups.isEmpty()) {
+                    if (stopping && queue.size() == 0) {
+                        return;
+                    }
+                    queue.awaitWork(IDLE_WAIT_MILLIS);
+                    continue;
+                }
+                step();
+                decodeFinished();
+                updateGauges();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failEverything();
+        } catch (RuntimeException | Error e) {
+            log.error("The step batcher died", e);
+            failEverything();
+            throw e;
+        }
+    }
+
+    private void dropCancelledAndExpired(long now) {
+        for (Job job : queue.removeExpiredOrCancelled(now)) {
+            endEarly(job, now);
+        }
+        List<ActiveJob> leaving = active.stream()
+                .filter(running -> running.job.cancelRequested() || running.job.expiredAt(now))
+                .toList();
+        for (ActiveJob running : leaving) {
+            remove(running);
+            endEarly(running.job, now);
+        }
+    }
+
+    private void endEarly(Job job, long now) {
+        if (job.cancelRequested()) {
+            if (job.cancel()) {
+                metrics.cancelled();
+            }
+        } else if (job.fail(new JobFailure(JobFailure.Reason.DEADLINE, "The request did not finish within "
+                + "stipple.request.timeout; the server is overloaded, retry later"), null)) {
+            metrics.failed(JobFailure.Reason.DEADLINE);
+        }
+    }
+
+    /** Takes jobs from the queue while their rows fit next to the active ones (one job always fits). */
+    private void admit() {
+        List<Job> joining = new ArrayList<>();
+        int[] rows = {activeRows};
+        Job next;
+        while ((next = queue.pollIf(job -> rows[0] == 0 || rows[0] + rowsOf(job.request()) <= maxRows)) != null) {
+            rows[0] += rowsOf(next.request());
+            joining.add(next);
+        }
+        if (joining.isEmpty()) {
+            return;
+        }
+        long start = System.nanoTime();
+        List<String> texts = new ArrayList<>();
+        for (Job job : joining) {
+            if (job.request().guided()) {
+                texts.add(job.request().negativePrompt());
+            }
+            texts.add(job.request().prompt());
+        }
+        try (NDManager batch = NDManager.newBaseManager(models.device())) {
+            NDArray hidden = prompts.encode(batch, texts);
+            double textMillis = (System.nanoTime() - start) / 1e6;
+            int row = 0;
+            for (Job job : joining) {
+                NDManager manager = NDManager.newBaseManager(models.device());
+                NDArray unconditional = null;
+                if (job.request().guided()) {
+                    unconditional = hidden.get("{}:{}", row, row + 1);
+                    unconditional.attach(manager);
+                    row++;
+                }
+                NDArray conditional = hidden.get("{}:{}", row, row + 1);
+                conditional.attach(manager);
+                row++;
+                start(job, manager, conditional, unconditional, textMillis);
+            }
+        } catch (RuntimeException e) {
+            log.error("Text encoding failed", e);
+            for (Job job : joining) {
+                fail(job, e);
+            }
+        }
+    }
+
+    private void start(Job job, NDManager manager, NDArray conditional, NDArray unconditional, double textMillis) {
+        GenerationRequest request = job.request();
+        PipelineSpec spec = models.spec();
+        Shape shape = new Shape(1, spec.latentChannels(), request.height() / spec.vaeScaleFactor(),
+                request.width() / spec.vaeScaleFactor());
+        Sampler sampler = samplers.create(request.sampler(), request.eta());
+        List<DenoisingImage> images = new ArrayList<>();
+        for (long seed : request.seeds()) {
+            images.add(new DenoisingImage(seed, sampler.start(request.steps()), request.guidanceScale(),
+                    conditional, unconditional, manager, shape));
+        }
+        long now = System.nanoTime();
+        double queueMillis = (now - job.admittedNanos()) / 1e6;
+        ActiveJob running = new ActiveJob(job, manager, shape, images, queueMillis, textMillis, now);
+        active.add(running);
+        List<ScheduledImage> group = groups.computeIfAbsent(shape, key -> new ArrayList<>());
+        for (DenoisingImage image : images) {
+            ScheduledImage scheduled = new ScheduledImage(running, image);
+            scheduled.lastRound = round;
+            group.add(scheduled);
+        }
+        metrics.started(queueMillis);
+        job.started(images.get(0).trajectory().length());
+        updateGauges();
+    }
+
+    /** One U-Net call for the next shape group's least recently stepped images, up to the row cap. */
+    private void step() {
+        List<Shape> shapes = new ArrayList<>(groups.keySet());
+        Shape shape = shapes.get(nextGroup++ % shapes.size());
+        List<ScheduledImage> batch = select(groups.get(shape));
+        List<DenoisingImage> images = batch.stream().map(scheduled -> scheduled.image).toList();
+        int rows = images.stream().mapToInt(DenoisingImage::rows).sum();
+        long start = System.nanoTime();
+        try {
+            guidedStep.run(images);
+        } catch (RuntimeException e) {
+            log.error("A U-Net step over {} rows failed", rows, e);
+            batch.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> {
+                remove(owner);
+                fail(owner.job, e);
+            });
+            return;
+        }
+        long end = System.nanoTime();
+        metrics.step(rows, end - start);
+        round++;
+        batch.forEach(scheduled -> scheduled.lastRound = round);
+        batch.stream().map(scheduled -> scheduled.owner).distinct().forEach(this::reportProgress);
+    }
+
+    private List<ScheduledImage> select(List<ScheduledImage> group) {
+        List<ScheduledImage> ordered = new ArrayList<>(group);
+        ordered.sort(Comparator.comparingLong(scheduled -> scheduled.lastRound));
+        List<ScheduledImage> batch = new ArrayList<>();
+        int rows = 0;
+        for (ScheduledImage candidate : ordered) {
+            int candidateRows = candidate.image.rows();
+            if (!batch.isEmpty() && (exact || rows + candidateRows > maxRows)) {
+                break;
+            }
+            batch.add(candidate);
+            rows += candidateRows;
+        }
+        return batch;
+    }
+
+    private void reportProgress(ActiveJob running) {
+        if (!running.advancedSinceReport()) {
+            return;
+        }
+        int completed = running.completedSteps();
+        running.job.progressed(completed, null);
+        int steps = running.job.steps();
+        if (previewEvery > 0 && completed % previewEvery == 0 && completed < steps) {
+            float[] latent = running.images.get(0).latent().toFloatArray();
+            int height = (int) running.latentShape.get(2);
+            int width = (int) running.latentShape.get(3);
+            encoders.execute(() -> running.job.previewed(completed,
+                    PngEncoder.encode(preview.render(latent, height, width, previewWidth))));
+        }
+    }
+
+    /** Decodes every finished image, one VAE call per shape, and hands completed jobs to the PNG encoders. */
+    private void decodeFinished() {
+        List<List<ScheduledImage>> finishedByShape = new ArrayList<>();
+        for (List<ScheduledImage> group : groups.values()) {
+            List<ScheduledImage> finished = group.stream()
+                    .filter(scheduled -> scheduled.image.trajectory().finished())
+                    .toList();
+            group.removeAll(finished);
+            finishedByShape.add(finished);
+        }
+        groups.values().removeIf(List::isEmpty);
+        int chunk = Math.max(1, maxRows);
+        for (List<ScheduledImage> finished : finishedByShape) {
+            for (int from = 0; from < finished.size(); from += chunk) {
+                decode(finished.subList(from, Math.min(finished.size(), from + chunk)));
+            }
+        }
+    }
+
+    private void decode(List<ScheduledImage> candidates) {
+        // A job that failed in an earlier chunk has released its latents.
+        List<ScheduledImage> finished = candidates.stream().filter(scheduled -> active.contains(scheduled.owner)).toList();
+        if (finished.isEmpty()) {
+            return;
+        }
+        long now = System.nanoTime();
+        finished.forEach(scheduled -> scheduled.owner.denoisingFinished(now));
+        List<BufferedImage> pixels;
+        try {
+            pixels = decoder.decode(finished.stream().map(scheduled -> scheduled.image.latent()).toList());
+        } catch (RuntimeException e) {
+            log.error("VAE decoding of {} images failed", finished.size(), e);
+            finished.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> {
+                remove(owner);
+                fail(owner.job, e);
+            });
+            return;
+        }
+        double millis = (System.nanoTime() - now) / 1e6;
+        for (int i = 0; i < finished.size(); i++) {
+            ScheduledImage scheduled = finished.get(i);
+            ActiveJob owner = scheduled.owner;
+            if (owner.decoded(scheduled.image, pixels.get(i), millis) && active.remove(owner)) {
+                owner.release();
+                encoders.execute(() -> complete(owner));
+            }
+        }
+    }
+
+    /** On an encoder thread: PNGs, the result, and the job's completion. */
+    private void complete(ActiveJob owner) {
+        Job job = owner.job;
+        GenerationRequest request = job.request();
+        long start = System.nanoTime();
+        List<GeneratedImage> images = new ArrayList<>();
+        List<BufferedImage> decoded = owner.decodedImages();
+        for (int i = 0; i < decoded.size(); i++) {
+            images.add(new GeneratedImage(request.seeds().get(i), request.width(), request.height(),
+                    PngEncoder.encode(decoded.get(i))));
+        }
+        long end = System.nanoTime();
+        StageTimings timings = new StageTimings(owner.queueMillis, owner.textMillis, owner.denoiseMillis(),
+                owner.decodeMillis(), (end - start) / 1e6);
+        if (job.succeed(new GenerationResult(request, images, timings))) {
+            serviceRate.completed(end);
+            metrics.succeeded(request.sampler(), images.size(), timings, end - job.admittedNanos());
+        }
+    }
+
+    private void remove(ActiveJob running) {
+        active.remove(running);
+        for (List<ScheduledImage> group : groups.values()) {
+            group.removeIf(scheduled -> scheduled.owner == running);
+        }
+        groups.values().removeIf(List::isEmpty);
+        running.release();
+        updateGauges();
+    }
+
+    private void fail(Job job, RuntimeException cause) {
+        if (job.fail(new JobFailure(JobFailure.Reason.MODEL_ERROR, "The model failed on this request: "
+                + cause.getMessage()), cause)) {
+            metrics.failed(JobFailure.Reason.MODEL_ERROR);
+        }
+    }
+
+    private void failEverything() {
+        JobFailure shutdown = new JobFailure(JobFailure.Reason.SHUTDOWN,
+                "The server shut down before the request finished; retry on another replica or later");
+        for (ActiveJob running : List.copyOf(active)) {
+            remove(running);
+            if (running.job.fail(shutdown, null)) {
+                metrics.failed(JobFailure.Reason.SHUTDOWN);
+            }
+        }
+        for (Job job : queue.drain()) {
+            if (job.fail(shutdown, null)) {
+                metrics.failed(JobFailure.Reason.SHUTDOWN);
+            }
+        }
+        updateGauges();
+    }
+
+    private void updateGauges() {
+        activeImages = groups.values().stream().mapToInt(List::size).sum();
+        activeRows = groups.values().stream().flatMap(List::stream).mapToInt(scheduled -> scheduled.image.rows()).sum();
+    }
+
+    static int rowsOf(GenerationRequest request) {
+        return request.imageCount() * (request.guided() ? 2 : 1);
+    }
+}
