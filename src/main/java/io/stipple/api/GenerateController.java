@@ -5,6 +5,7 @@ import io.stipple.engine.Job;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
+import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
@@ -21,10 +22,12 @@ public class GenerateController {
 
     private final RequestValidator validator;
     private final GenerationService service;
+    private final ClientConnections connections;
 
-    public GenerateController(RequestValidator validator, GenerationService service) {
+    public GenerateController(RequestValidator validator, GenerationService service, ClientConnections connections) {
         this.validator = validator;
         this.service = service;
+        this.connections = connections;
     }
 
     /**
@@ -33,7 +36,7 @@ public class GenerateController {
      */
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE)
     public DeferredResult<ResponseEntity<?>> generate(@RequestBody GenerateRequestBody body,
-            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept) {
+            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept, HttpServletRequest servletRequest) {
         ResponseFormat format = ResponseFormat.negotiate(accept);
         GenerationRequest request = validator.validate(body);
         if (format == ResponseFormat.PNG && request.imageCount() != 1) {
@@ -41,10 +44,11 @@ public class GenerateController {
                     + request.imageCount() + "; ask for application/json to get several");
         }
         Job job = service.submit(request);
+        ClientConnections.Watch watch = connections.onDisconnect(servletRequest, () -> service.cancel(job));
         DeferredResult<ResponseEntity<?>> response = new DeferredResult<>();
         response.onError(error -> service.cancel(job));
-        response.onTimeout(() -> service.cancel(job));
         job.completion().whenComplete((result, error) -> {
+            watch.close();
             if (error != null) {
                 response.setErrorResult(error);
             } else {
