@@ -66,15 +66,19 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     @ExceptionHandler(JobFailedException.class)
     ResponseEntity<ProblemDetail> jobFailed(JobFailedException e) {
         JobFailure failure = e.failure();
+        FailureProblem answer = FailureProblem.of(failure);
         if (!failure.retryable()) {
             log.error("Generation failed", e.getCause());
-            return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Generation failed", failure.message(), List.of(),
-                    HttpHeaders.EMPTY);
+            return problem(answer.status(), answer.title(), answer.detail(), List.of(), HttpHeaders.EMPTY);
         }
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, "1");
-        String title = failure.reason() == JobFailure.Reason.DEADLINE ? "Deadline exceeded" : "Service unavailable";
-        return problem(HttpStatus.SERVICE_UNAVAILABLE, title, failure.message(), List.of(), headers);
+        return problem(answer.status(), answer.title(), answer.detail(), List.of(), headers);
+    }
+
+    @ExceptionHandler(JobProblemException.class)
+    ResponseEntity<ProblemDetail> jobProblem(JobProblemException e) {
+        return problem(e.status(), e.title(), e.getMessage(), List.of(), HttpHeaders.EMPTY);
     }
 
     @ExceptionHandler(JobCancelledException.class)

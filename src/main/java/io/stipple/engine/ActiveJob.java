@@ -59,11 +59,15 @@ final class ActiveJob {
         denoiseMillis = Math.max(denoiseMillis, (nanos - denoiseStartNanos) / 1e6);
     }
 
+    /** A VAE call that decoded images of this job, counted once however many of them it held. */
+    void decodeCallTook(double millis) {
+        decodeMillis += millis;
+    }
+
     /** Stores a decoded image; true when the job has all of them. */
-    boolean decoded(DenoisingImage image, BufferedImage pixels, double millis) {
+    boolean decoded(DenoisingImage image, BufferedImage pixels) {
         decoded[images.indexOf(image)] = pixels;
         decodedCount++;
-        decodeMillis += millis;
         return decodedCount == decoded.length;
     }
 

@@ -62,6 +62,10 @@ public class GenerationService implements SmartLifecycle {
 
     /** Admits a request whose result only the caller will read (a synchronous {@code POST /generate}). */
     public Job submit(GenerationRequest request) {
+        if (running && !worker.isAlive()) {
+            metrics.rejected("worker_down");
+            throw new NotAcceptingException("The generation worker has stopped; this replica cannot serve requests");
+        }
         Job job = new Job(UUID.randomUUID().toString(), request, System.nanoTime(),
                 System.nanoTime() + timeout.toNanos());
         try {
@@ -130,8 +134,9 @@ public class GenerationService implements SmartLifecycle {
 
     @Override
     public void stop() {
-        running = false;
+        // Closes the queue first: once isRunning() reads false, no submission is admitted any more.
         batcher.stop(System.nanoTime() + grace.toNanos());
+        running = false;
         try {
             worker.join(grace.toMillis() + 5_000);
             encoders.shutdown();
@@ -144,6 +149,16 @@ public class GenerationService implements SmartLifecycle {
     @Override
     public boolean isRunning() {
         return running;
+    }
+
+    /**
+     * Stopping is the final drain at shutdown: it fails what does not finish within the grace period and
+     * ends the worker thread, which cannot be started again. A paused context (Spring's test context cache
+     * pauses the contexts it is not using, then restarts them) keeps the engine running instead.
+     */
+    @Override
+    public boolean isPauseable() {
+        return false;
     }
 
     /** Stops first, before the web server, so that admitted requests are answered on open connections. */

@@ -7,6 +7,8 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One admitted request and everything a client may ask about it: status, progress, the result or the
@@ -14,6 +16,8 @@ import java.util.function.Consumer;
  * read it, subscribe to it or ask to cancel it.
  */
 public final class Job {
+    private static final Logger log = LoggerFactory.getLogger(Job.class);
+
     private final String id;
     private final GenerationRequest request;
     private final long admittedNanos;
@@ -27,6 +31,8 @@ public final class Job {
     private volatile int steps;
     private volatile boolean cancelRequested;
     private volatile byte[] latestPreview;
+    /** The step of the latest preview that went out; guarded by {@code this}. */
+    private int previewStep = -1;
     private volatile GenerationResult result;
     private volatile JobFailure failure;
     private volatile Instant finishedAt;
@@ -107,12 +113,19 @@ public final class Job {
      * so that a subscriber neither misses an event nor sees one twice.
      */
     public synchronized JobEvent subscribe(Consumer<JobEvent> listener) {
-        listeners.add(listener);
+        if (!status.terminal()) {
+            listeners.add(listener);
+        }
         return snapshot();
     }
 
     public void unsubscribe(Consumer<JobEvent> listener) {
         listeners.remove(listener);
+    }
+
+    /** Previews cost work on the model's thread; they are made only for jobs someone is watching. */
+    boolean watched() {
+        return !listeners.isEmpty();
     }
 
     private JobEvent snapshot() {
@@ -137,9 +150,18 @@ public final class Job {
         publish(() -> step = completedSteps, new JobEvent.Progress(completedSteps, steps, preview));
     }
 
-    /** A preview rendered after its step was announced; delivered as a progress event of its own. */
-    void previewed(int atStep, byte[] preview) {
-        publish(() -> latestPreview = preview, new JobEvent.Progress(atStep, steps, preview));
+    /**
+     * A preview, rendered off the model's thread after its step was announced and often after later ones
+     * too. It goes out as a progress event at the step announced last, so that subscribers never see the
+     * steps go backwards, and not at all if a later preview went out first.
+     */
+    synchronized void previewed(int atStep, byte[] preview) {
+        if (status.terminal() || atStep <= previewStep) {
+            return;
+        }
+        previewStep = atStep;
+        latestPreview = preview;
+        deliver(new JobEvent.Progress(step, steps, preview));
     }
 
     boolean succeed(GenerationResult generated) {
@@ -165,7 +187,7 @@ public final class Job {
             record.run();
             finishedAt = Instant.now();
             status = terminal;
-            listeners.forEach(listener -> listener.accept(event));
+            deliver(event);
             listeners.clear();
         }
         complete.run();
@@ -177,13 +199,28 @@ public final class Job {
             return;
         }
         update.run();
-        listeners.forEach(listener -> listener.accept(event));
+        deliver(event);
+    }
+
+    /**
+     * Events are delivered on the engine's threads, the model's own among them: a subscriber that throws
+     * (an event stream whose client has gone, say) is dropped, and neither the job nor the engine notices.
+     */
+    private void deliver(JobEvent event) {
+        for (Consumer<JobEvent> listener : listeners) {
+            try {
+                listener.accept(event);
+            } catch (RuntimeException e) {
+                listeners.remove(listener);
+                log.warn("Dropped a subscriber of job {} that failed on {}", id, event.getClass().getSimpleName(), e);
+            }
+        }
     }
 
     /** Queue position announcements come from the admission queue, which knows the order. */
     synchronized void announceQueued(int position) {
         if (status == JobStatus.QUEUED) {
-            listeners.forEach(listener -> listener.accept(new JobEvent.Queued(position)));
+            deliver(new JobEvent.Queued(position));
         }
     }
 

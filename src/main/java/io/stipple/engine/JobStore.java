@@ -16,6 +16,7 @@ final class JobStore {
     private final Map<String, Job> jobs = new ConcurrentHashMap<>();
     private final Duration retention;
     private final long budgetBytes;
+    private Instant lastEviction = Instant.MIN;
 
     JobStore(Duration retention, long budgetBytes) {
         this.retention = retention;
@@ -28,11 +29,25 @@ final class JobStore {
     }
 
     Optional<Job> get(String id) {
-        evict(Instant.now());
+        Instant now = Instant.now();
+        Job job = jobs.get(id);
+        if (job != null && job.finishedAt() != null && job.finishedAt().plus(retention).isBefore(now)) {
+            jobs.remove(id);
+            return Optional.empty();
+        }
+        evictAtMostEverySecond(now);
         return Optional.ofNullable(jobs.get(id));
     }
 
+    /** Polling clients read often; the budget sweep sorts every finished job, so it runs once a second at most. */
+    private synchronized void evictAtMostEverySecond(Instant now) {
+        if (lastEviction.plusSeconds(1).isBefore(now)) {
+            evict(now);
+        }
+    }
+
     synchronized void evict(Instant now) {
+        lastEviction = now;
         jobs.values().removeIf(job -> job.finishedAt() != null && job.finishedAt().plus(retention).isBefore(now));
         List<Job> finished = jobs.values().stream()
                 .filter(job -> job.finishedAt() != null)

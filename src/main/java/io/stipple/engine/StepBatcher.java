@@ -169,6 +169,7 @@ final class StepBatcher implements Runnable {
         if (joining.isEmpty()) {
             return;
         }
+        announcePositions();
         long start = System.nanoTime();
         List<String> texts = new ArrayList<>();
         for (Job job : joining) {
@@ -192,7 +193,7 @@ final class StepBatcher implements Runnable {
                 NDArray conditional = hidden.get("{}:{}", row, row + 1);
                 conditional.attach(manager);
                 row++;
-                start(job, manager, conditional, unconditional, textMillis);
+                start(job, manager, conditional, unconditional, start, textMillis);
             }
         } catch (RuntimeException e) {
             log.error("Text encoding failed", e);
@@ -202,7 +203,17 @@ final class StepBatcher implements Runnable {
         }
     }
 
-    private void start(Job job, NDManager manager, NDArray conditional, NDArray unconditional, double textMillis) {
+    /** {@code takenNanos}: when the worker took the job from the queue, before encoding its text. */
+    /** The jobs still waiting moved up; their subscribers hear their new places. */
+    private void announcePositions() {
+        List<Job> waiting = queue.snapshot();
+        for (int i = 0; i < waiting.size(); i++) {
+            waiting.get(i).announceQueued(i + 1);
+        }
+    }
+
+    private void start(Job job, NDManager manager, NDArray conditional, NDArray unconditional, long takenNanos,
+            double textMillis) {
         GenerationRequest request = job.request();
         PipelineSpec spec = models.spec();
         Shape shape = new Shape(1, spec.latentChannels(), request.height() / spec.vaeScaleFactor(),
@@ -214,7 +225,7 @@ final class StepBatcher implements Runnable {
                     conditional, unconditional, manager, shape));
         }
         long now = System.nanoTime();
-        double queueMillis = (now - job.admittedNanos()) / 1e6;
+        double queueMillis = (takenNanos - job.admittedNanos()) / 1e6;
         ActiveJob running = new ActiveJob(job, manager, shape, images, queueMillis, textMillis, now);
         active.add(running);
         List<ScheduledImage> group = groups.computeIfAbsent(shape, key -> new ArrayList<>());
@@ -276,7 +287,7 @@ final class StepBatcher implements Runnable {
         int completed = running.completedSteps();
         running.job.progressed(completed, null);
         int steps = running.job.steps();
-        if (previewEvery > 0 && completed % previewEvery == 0 && completed < steps) {
+        if (previewEvery > 0 && completed % previewEvery == 0 && completed < steps && running.job.watched()) {
             float[] latent = running.images.get(0).latent().toFloatArray();
             int height = (int) running.latentShape.get(2);
             int width = (int) running.latentShape.get(3);
@@ -324,10 +335,11 @@ final class StepBatcher implements Runnable {
             return;
         }
         double millis = (System.nanoTime() - now) / 1e6;
+        finished.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> owner.decodeCallTook(millis));
         for (int i = 0; i < finished.size(); i++) {
             ScheduledImage scheduled = finished.get(i);
             ActiveJob owner = scheduled.owner;
-            if (owner.decoded(scheduled.image, pixels.get(i), millis) && active.remove(owner)) {
+            if (owner.decoded(scheduled.image, pixels.get(i)) && active.remove(owner)) {
                 owner.release();
                 encoders.execute(() -> complete(owner));
             }

@@ -16,9 +16,11 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
@@ -94,6 +96,93 @@ final class StippleHttp {
         assertEquals(200, response.statusCode(), () -> new String(response.body()));
         assertEquals("image/png", response.headers().firstValue("Content-Type").orElseThrow());
         return response.body();
+    }
+
+    /** {@code POST} of a JSON body to {@code path}. */
+    HttpResponse<byte[]> post(String path, String json) {
+        return send(request(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    HttpResponse<byte[]> delete(String path) {
+        return send(request(path).DELETE().build());
+    }
+
+    /** Opens a server-sent event stream; a non-200 answer fails with its body. */
+    EventStream events(String path) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
+                .header("Accept", "text/event-stream").GET().build();
+        HttpResponse<Stream<String>> response;
+        try {
+            response = client.send(request, BodyHandlers.ofLines());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+        if (response.statusCode() != 200) {
+            String text = String.join("\n", response.body().toList());
+            throw new AssertionError("events " + path + ": " + response.statusCode() + " " + text);
+        }
+        assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream"),
+                () -> "Content-Type " + response.headers().firstValue("Content-Type"));
+        return new EventStream(response.body());
+    }
+
+    /** One server-sent event: its {@code event:} name and its {@code data:} as JSON. */
+    record Event(String name, JsonNode data) {
+    }
+
+    /**
+     * Reads a {@code text/event-stream} line by line (comments skipped). Closing it cancels the
+     * response, which closes the connection: the client going away.
+     */
+    static final class EventStream implements AutoCloseable {
+        private final Stream<String> lines;
+        private final Iterator<String> iterator;
+
+        EventStream(Stream<String> lines) {
+            this.lines = lines;
+            this.iterator = lines.iterator();
+        }
+
+        /** The next event, or null once the server has ended the stream. */
+        Event next() {
+            String name = "message";
+            StringBuilder data = null;
+            while (iterator.hasNext()) {
+                String line = iterator.next();
+                if (line.isEmpty()) {
+                    if (data != null) {
+                        return new Event(name, JSON.readTree(data.toString()));
+                    }
+                    name = "message";
+                    continue;
+                }
+                if (line.startsWith(":")) {
+                    continue;
+                }
+                int colon = line.indexOf(':');
+                String field = colon < 0 ? line : line.substring(0, colon);
+                String value = colon < 0 ? "" : line.substring(colon + 1);
+                if (value.startsWith(" ")) {
+                    value = value.substring(1);
+                }
+                if (field.equals("event")) {
+                    name = value;
+                } else if (field.equals("data")) {
+                    data = data == null ? new StringBuilder(value) : data.append('\n').append(value);
+                }
+            }
+            assertTrue(data == null, "the stream ended inside an event");
+            return null;
+        }
+
+        @Override
+        public void close() {
+            lines.close();
+        }
     }
 
     static JsonNode json(HttpResponse<byte[]> response) {

@@ -22,6 +22,11 @@ enum PaletteColor {
         return name().toLowerCase();
     }
 
+    /** The color as a packed 0xRRGGBB int, as {@link java.awt.Color} and {@code BufferedImage} take it. */
+    int packed() {
+        return (int) rgb[0] << 16 | (int) rgb[1] << 8 | (int) rgb[2];
+    }
+
     /**
      * Plain RGB distance suffices: the closest pair (purple, gray) is 89 apart, far more than the
      * dataset's color jitter (at most 17) and than the casts a decoder adds.

@@ -1,0 +1,133 @@
+package io.stipple.api;
+
+import io.stipple.config.StippleProperties;
+import io.stipple.engine.GenerationService;
+import io.stipple.engine.Job;
+import io.stipple.engine.JobStatus;
+import io.stipple.pipeline.GeneratedImage;
+import io.stipple.pipeline.GenerationResult;
+import java.net.URI;
+import java.time.Duration;
+import org.springframework.http.MediaType;
+import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.DeleteMapping;
+import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
+import org.springframework.web.bind.annotation.PostMapping;
+import org.springframework.web.bind.annotation.RequestBody;
+import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+
+/**
+ * Async jobs: {@code POST /v1/jobs} admits a request and answers at once; the job is then read by id
+ * ({@code GET}), followed as server-sent events ({@code /events}), cancelled ({@code DELETE}), and its
+ * PNGs fetched one by one ({@code /images/{n}}) until it expires ({@code stipple.jobs.retention}).
+ */
+@RestController
+public class JobsController {
+    static final String JOBS = "/v1/jobs";
+
+    private final RequestValidator validator;
+    private final GenerationService service;
+    private final JobEventStreams streams;
+    private final Duration retention;
+
+    public JobsController(RequestValidator validator, GenerationService service, JobEventStreams streams,
+            StippleProperties properties) {
+        this.validator = validator;
+        this.service = service;
+        this.streams = streams;
+        this.retention = properties.jobs().retention();
+    }
+
+    /** The same body and rules as {@code POST /generate}; 429 when the queue is full, 503 when shutting down. */
+    @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<JobView.Accepted> submit(@RequestBody GenerateRequestBody body) {
+        Job job = service.submitJob(validator.validate(body));
+        JobView view = view(job);
+        return ResponseEntity.accepted()
+                .location(URI.create(JOBS + "/" + job.id()))
+                .body(new JobView.Accepted(job.id(), view.status(), view.queuePosition()));
+    }
+
+    @GetMapping(JOBS + "/{id}")
+    public JobView job(@PathVariable String id) {
+        return view(find(id));
+    }
+
+    /**
+     * Cancels a queued job at once and a running one at its next step boundary, so the answer may still
+     * say {@code running}. A job that has already finished cannot be cancelled (409).
+     */
+    @DeleteMapping(JOBS + "/{id}")
+    public ResponseEntity<JobView> cancel(@PathVariable String id) {
+        Job job = find(id);
+        if (!service.cancel(job)) {
+            throw JobProblemException.conflict("Job " + id + " has already " + finishedAs(job.status())
+                    + "; there is nothing to cancel");
+        }
+        return ResponseEntity.accepted().body(view(job));
+    }
+
+    /** The job's current state, then its progress, then one terminal event; the stream then ends. */
+    @GetMapping(JOBS + "/{id}/events")
+    public SseEmitter events(@PathVariable String id) {
+        return streams.open(find(id));
+    }
+
+    @GetMapping(JOBS + "/{id}/images/{index}")
+    public ResponseEntity<byte[]> image(@PathVariable String id, @PathVariable String index) {
+        Job job = find(id);
+        JobStatus status = job.status();
+        if (status != JobStatus.SUCCEEDED) {
+            throw JobProblemException.conflict(status.terminal()
+                    ? "Job " + id + (status == JobStatus.FAILED ? " failed" : " was cancelled") + "; it has no images"
+                    : "Job " + id + " is " + status.apiName() + "; its images are ready once it has succeeded");
+        }
+        GenerationResult result = job.result();
+        int n = parseIndex(index, result.images().size());
+        if (n < 0) {
+            throw JobProblemException.notFound("Job " + id + " has no image " + index + "; its images are 0 to "
+                    + (result.images().size() - 1));
+        }
+        GeneratedImage image = result.images().get(n);
+        return ResponseEntity.ok()
+                .contentType(MediaType.IMAGE_PNG)
+                .header(GenerateController.SEED_HEADER, Long.toString(image.seed()))
+                .body(image.png());
+    }
+
+    private static int parseIndex(String index, int count) {
+        try {
+            int n = Integer.parseInt(index);
+            return n >= 0 && n < count ? n : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    private Job find(String id) {
+        return service.find(id).orElseThrow(() -> JobProblemException.unknownJob(id, retention));
+    }
+
+    /**
+     * The job now. A queued job's place is 1-based; one that left the queue meanwhile shows its new status,
+     * or, while the worker is still taking it in (encoding its prompt), place 1 until it starts.
+     */
+    private JobView view(Job job) {
+        JobStatus status = job.status();
+        int position = 0;
+        if (status == JobStatus.QUEUED) {
+            position = service.queuePosition(job);
+            if (position == 0) {
+                status = job.status();
+                position = 1;
+            }
+        }
+        return JobView.of(job, status, position);
+    }
+
+    private static String finishedAs(JobStatus status) {
+        return status == JobStatus.CANCELLED ? "been cancelled" : status.apiName();
+    }
+}

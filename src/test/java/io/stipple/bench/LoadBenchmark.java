@@ -1,0 +1,187 @@
+package io.stipple.bench;
+
+import ai.djl.pytorch.jni.JniUtils;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.stipple.api.GenerateRequestBody;
+import io.stipple.api.RequestValidator;
+import io.stipple.engine.GenerationService;
+import io.stipple.model.LoadedPipeline;
+import io.stipple.pipeline.GenerationPipeline;
+import io.stipple.pipeline.GenerationRequest;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+
+/**
+ * Drives the real server over HTTP with 1, 2, 4, 8 and 16 concurrent clients sending the default request
+ * (embedded model, PNG responses) and reports throughput, latency percentiles and the mean rows per
+ * U-Net call, next to a plain serial loop over the same model in-process. Run with
+ * {@code mvn test -Pbenchmark}; results go to stdout and {@code target/benchmarks/load.md}.
+ */
+@Tag("benchmark")
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "stipple.queue.capacity=64")
+class LoadBenchmark {
+    private static final int[] CONCURRENCY = {1, 2, 4, 8, 16};
+    private static final Duration WARMUP = Duration.ofSeconds(3);
+    private static final Duration MEASURE = Duration.ofSeconds(15);
+    private static final String BODY = "{\"prompt\":\"a red circle on a blue background\"}";
+
+    @LocalServerPort
+    int port;
+
+    @Autowired
+    LoadedPipeline models;
+
+    @Autowired
+    RequestValidator validator;
+
+    @Autowired
+    MeterRegistry registry;
+
+    @Autowired
+    GenerationService service;
+
+    @Test
+    void measure() throws Exception {
+        StringBuilder report = new StringBuilder();
+        GenerationRequest request = validator.validate(new GenerateRequestBody(
+                "a red circle on a blue background", null, null, null, null, null, null, null, 1L, null));
+        double serialMedian = serialLoopMillis(report, request);
+        engineLoop(report, request);
+        report.append("\n| clients | images/s | p50 ms | p90 ms | p99 ms | mean rows per U-Net call | requests |\n")
+                .append("|---|---|---|---|---|---|---|\n");
+        double baseThroughput = 0;
+        double p50AtOne = 0;
+        for (int clients : CONCURRENCY) {
+            Phase phase = run(clients);
+            if (clients == 1) {
+                baseThroughput = phase.throughput();
+                p50AtOne = phase.percentile(50);
+            }
+            report.append(String.format("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %d |%n", clients, phase.throughput(),
+                    phase.percentile(50), phase.percentile(90), phase.percentile(99), phase.meanRows(),
+                    phase.latencies().size()));
+            if (clients == 8) {
+                report.append(String.format("%nThroughput at 8 clients / at 1 client: %.2f×%n",
+                        phase.throughput() / baseThroughput));
+            }
+        }
+        report.append(String.format("p50 at 1 client / plain serial loop: %.2f (%.1f ms vs %.1f ms)%n",
+                p50AtOne / serialMedian, p50AtOne, serialMedian));
+        report.insert(0, "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, libtorch intra-op threads "
+                + JniUtils.getNumThreads() + ", Java " + System.getProperty("java.version") + "\n\n");
+        Path out = Path.of("target/benchmarks/load.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, report);
+        System.out.println(report);
+    }
+
+    /** The same request through the plain single-request pipeline, in-process: no HTTP, no engine. */
+    private double serialLoopMillis(StringBuilder report, GenerationRequest request) {
+        JniUtils.setGraphExecutorOptimize(false);
+        GenerationPipeline pipeline = new GenerationPipeline(models);
+        List<Double> millis = timeLoop(() -> pipeline.generate(request, 0));
+        report.append(String.format("Plain serial loop (GenerationPipeline in-process, PNG included): p50 %.1f ms "
+                + "over %d runs%n", millis.get(millis.size() / 2), millis.size()));
+        return millis.get(millis.size() / 2);
+    }
+
+    /** One client of the engine in-process: what the engine adds, without HTTP. */
+    private void engineLoop(StringBuilder report, GenerationRequest request) {
+        List<Double> millis = timeLoop(() -> service.submit(request).completion().join());
+        report.append(String.format("One in-process client of the engine (no HTTP): p50 %.1f ms over %d runs%n",
+                millis.get(millis.size() / 2), millis.size()));
+    }
+
+    private static List<Double> timeLoop(Runnable work) {
+        long warmupEnd = System.nanoTime() + WARMUP.toNanos();
+        while (System.nanoTime() < warmupEnd) {
+            work.run();
+        }
+        List<Double> millis = new ArrayList<>();
+        long end = System.nanoTime() + MEASURE.toNanos();
+        while (System.nanoTime() < end) {
+            long start = System.nanoTime();
+            work.run();
+            millis.add((System.nanoTime() - start) / 1e6);
+        }
+        Collections.sort(millis);
+        return millis;
+    }
+
+    private Phase run(int clients) throws Exception {
+        HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(clients)).build();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
+                .header("Content-Type", "application/json")
+                .header("Accept", "image/png")
+                .POST(HttpRequest.BodyPublishers.ofString(BODY))
+                .build();
+        loop(http, request, clients, WARMUP, null);
+        DistributionSummary rows = registry.get("stipple.batch.rows").summary();
+        double rowsBefore = rows.totalAmount();
+        long callsBefore = rows.count();
+        List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
+        long start = System.nanoTime();
+        loop(http, request, clients, MEASURE, latencies);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        double meanRows = (rows.totalAmount() - rowsBefore) / Math.max(1, rows.count() - callsBefore);
+        return new Phase(new ArrayList<>(latencies), seconds, meanRows);
+    }
+
+    private static void loop(HttpClient http, HttpRequest request, int clients, Duration duration,
+            List<Double> latencies) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(clients);
+        long end = System.nanoTime() + duration.toNanos();
+        AtomicLong failures = new AtomicLong();
+        List<Future<?>> running = new ArrayList<>();
+        for (int c = 0; c < clients; c++) {
+            running.add(pool.submit(() -> {
+                while (System.nanoTime() < end) {
+                    long start = System.nanoTime();
+                    HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+                    if (response.statusCode() != 200) {
+                        failures.incrementAndGet();
+                    } else if (latencies != null) {
+                        latencies.add((System.nanoTime() - start) / 1e6);
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : running) {
+            future.get();
+        }
+        pool.shutdown();
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " requests failed");
+        }
+    }
+
+    private record Phase(List<Double> latencies, double seconds, double meanRows) {
+        double throughput() {
+            return latencies.size() / seconds;
+        }
+
+        double percentile(int p) {
+            List<Double> sorted = latencies.stream().sorted().toList();
+            return sorted.get(Math.min(sorted.size() - 1, (int) Math.ceil(p / 100.0 * sorted.size()) - 1));
+        }
+    }
+}

@@ -1,0 +1,64 @@
+package io.stipple.engine;
+
+import ai.djl.pytorch.jni.JniUtils;
+import io.stipple.model.DeviceSetting;
+import io.stipple.model.LoadedPipeline;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.TestPipelines;
+import io.stipple.pipeline.GenerationPipeline;
+import io.stipple.pipeline.GenerationRequest;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * What a request gives served alone: the serial {@link GenerationPipeline}, on a copy of the tiny model
+ * of its own (so it never shares modules with a running engine) and on a thread of its own set up like
+ * the engine's worker.
+ */
+final class SoloReference implements AutoCloseable {
+    private final LoadedPipeline models;
+    private final GenerationPipeline pipeline;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(runnable -> {
+        Thread created = new Thread(runnable, "solo-reference");
+        created.setDaemon(true);
+        return created;
+    });
+
+    SoloReference() {
+        models = LoadedPipeline.load(PipelineDirectory.open(TestPipelines.TINY), DeviceSetting.AUTO.resolve());
+        pipeline = new GenerationPipeline(models);
+        // The graph executor setting is per thread; the worker runs with it off, and the reference must
+        // run the same TorchScript code path to be comparable.
+        call(() -> {
+            JniUtils.setGraphExecutorOptimize(false);
+            return null;
+        });
+    }
+
+    /** The PNGs of the request served alone, one per seed. */
+    List<byte[]> pngs(GenerationRequest request) {
+        return call(() -> EngineTesting.pngs(pipeline.generate(request, 0)));
+    }
+
+    private <T> T call(Callable<T> task) {
+        Future<T> future = thread.submit(task);
+        try {
+            return future.get();
+        } catch (ExecutionException e) {
+            throw new AssertionError("the solo reference failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdown();
+        models.close();
+    }
+}
