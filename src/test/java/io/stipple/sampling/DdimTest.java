@@ -8,29 +8,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * DDIM on {@link Schedules#geometric}, ᾱ = (1/2, 1/5, 1/17) at t = (0, 1, 2), with the sample x = 1 and the
  * predicted noise ε = 0.5 unless said otherwise. At t = 2: x̂₀ = (x − √(16/17)·ε)/√(1/17) = √17·x − 4ε.
  */
-class DdimTest {
+class DdimTest extends NdArrayTest {
     private static final NoiseSource NO_NOISE = (manager, shape) -> fail("deterministic DDIM drew noise");
-
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     private static Trajectory start(String keys, double eta, int steps) {
         return new SamplerCatalog(geometric(keys)).create("ddim", eta).start(steps);

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -16,20 +13,8 @@ import org.junit.jupiter.api.Test;
  * σ_t = σ·α, so x̂₀ = x·√(σ² + 1) − σ·ε for an ε-prediction, e^(−h) = σ_to/σ_from, and the first-order step is
  * x' = (σ_t,to/σ_t,from)·x − α_to·(e^(−h) − 1)·x̂₀.
  */
-class DpmSolverMultistepTest {
+class DpmSolverMultistepTest extends NdArrayTest {
     private static final NoiseSource NO_NOISE = (manager, shape) -> fail("DPM-Solver++ drew noise");
-
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
 
     private static Trajectory start(String sampler, String keys, int steps) {
         return new SamplerCatalog(geometric(keys)).create(sampler, 0).start(steps);

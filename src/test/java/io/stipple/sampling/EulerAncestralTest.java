@@ -5,29 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * Euler ancestral on {@link Schedules#geometric}: σ = 1, 2, 4 at t = 0, 1, 2. The sample lives in
  * x = x₀ + σ·ε, and a step from σ to σ' moves to σ_down = √(σ'² − σ_up²) with σ_up = σ'·√(σ² − σ'²)/σ.
  */
-class EulerAncestralTest {
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager();
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
-    }
-
+class EulerAncestralTest extends NdArrayTest {
     private static Trajectory start(String keys, int steps) {
         return new SamplerCatalog(geometric(keys)).create("euler_a", 0).start(steps);
     }

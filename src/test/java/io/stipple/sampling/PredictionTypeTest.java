@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -15,22 +13,15 @@ import org.junit.jupiter.api.Test;
  * With α = 0.6, σ = 0.8, x₀ = (1, −1) and ε = (0.5, 2): x = α·x₀ + σ·ε = (1, 1) and
  * v = α·ε − σ·x₀ = (−0.5, 2). Each conversion must give x₀ and ε back.
  */
-class PredictionTypeTest {
+class PredictionTypeTest extends NdArrayTest {
     private static final double ALPHA = 0.6;
     private static final double SIGMA = 0.8;
 
-    private NDManager manager;
     private NDArray sample;
 
     @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager();
+    void createSample() {
         sample = manager.create(new float[] {1f, 1f});
-    }
-
-    @AfterEach
-    void close() {
-        manager.close();
     }
 
     @Test
