@@ -1,5 +1,7 @@
 package io.stipple.model;
 
+import ai.djl.Device;
+import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.config.StippleProperties;
 import io.stipple.sampling.SamplerCatalog;
 import java.nio.file.Path;
@@ -18,10 +20,15 @@ class ModelConfiguration {
         Path root = properties.modelDir() != null ? properties.modelDir() : EmbeddedModel.extract();
         PipelineDirectory directory = PipelineDirectory.open(root);
         long start = System.nanoTime();
-        LoadedPipeline pipeline = LoadedPipeline.load(directory, properties.device().resolve());
-        log.info("Loaded pipeline \"{}\" from {} on {} in {} ms", directory.spec().name(),
+        Device device = properties.device().resolve();
+        if (properties.cpuThreads() < 1) {
+            throw new IllegalArgumentException("stipple.cpu-threads must be at least 1, got " + properties.cpuThreads());
+        }
+        JniUtils.setNumThreads(properties.cpuThreads());
+        LoadedPipeline pipeline = LoadedPipeline.load(directory, device);
+        log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads) in {} ms", directory.spec().name(),
                 properties.modelDir() != null ? root : "the embedded default model", pipeline.device(),
-                (System.nanoTime() - start) / 1_000_000);
+                properties.cpuThreads(), (System.nanoTime() - start) / 1_000_000);
         return pipeline;
     }
 

@@ -18,7 +18,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -39,8 +41,10 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT, properties = "stipple.queue.capacity=64")
 class LoadBenchmark {
     private static final int[] CONCURRENCY = {1, 2, 4, 8, 16};
-    private static final Duration WARMUP = Duration.ofSeconds(3);
+    private static final Duration WARMUP = Duration.ofSeconds(2);
     private static final Duration MEASURE = Duration.ofSeconds(15);
+    private static final Duration ROUND = Duration.ofSeconds(5);
+    private static final int ROUNDS = 5;
     private static final String BODY = "{\"prompt\":\"a red circle on a blue background\"}";
 
     @LocalServerPort
@@ -60,31 +64,21 @@ class LoadBenchmark {
 
     @Test
     void measure() throws Exception {
-        StringBuilder report = new StringBuilder();
         GenerationRequest request = validator.validate(new GenerateRequestBody(
                 "a red circle on a blue background", null, null, null, null, null, null, null, 1L, null));
-        double serialMedian = serialLoopMillis(report, request);
-        engineLoop(report, request);
+        StringBuilder report = new StringBuilder();
+        singleClientComparison(report, request);
         report.append("\n| clients | images/s | p50 ms | p90 ms | p99 ms | mean rows per U-Net call | requests |\n")
                 .append("|---|---|---|---|---|---|---|\n");
-        double baseThroughput = 0;
-        double p50AtOne = 0;
+        Map<Integer, Double> throughput = new HashMap<>();
         for (int clients : CONCURRENCY) {
-            Phase phase = run(clients);
-            if (clients == 1) {
-                baseThroughput = phase.throughput();
-                p50AtOne = phase.percentile(50);
-            }
+            Phase phase = run(clients, MEASURE);
+            throughput.put(clients, phase.throughput());
             report.append(String.format("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %d |%n", clients, phase.throughput(),
                     phase.percentile(50), phase.percentile(90), phase.percentile(99), phase.meanRows(),
                     phase.latencies().size()));
-            if (clients == 8) {
-                report.append(String.format("%nThroughput at 8 clients / at 1 client: %.2f×%n",
-                        phase.throughput() / baseThroughput));
-            }
         }
-        report.append(String.format("p50 at 1 client / plain serial loop: %.2f (%.1f ms vs %.1f ms)%n",
-                p50AtOne / serialMedian, p50AtOne, serialMedian));
+        report.append(String.format("%nThroughput at 8 clients / at 1 client: %.2f×%n", throughput.get(8) / throughput.get(1)));
         report.insert(0, "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, libtorch intra-op threads "
                 + JniUtils.getNumThreads() + ", Java " + System.getProperty("java.version") + "\n\n");
         Path out = Path.of("target/benchmarks/load.md");
@@ -93,21 +87,33 @@ class LoadBenchmark {
         System.out.println(report);
     }
 
-    /** The same request through the plain single-request pipeline, in-process: no HTTP, no engine. */
-    private double serialLoopMillis(StringBuilder report, GenerationRequest request) {
+    /**
+     * One request at a time three ways, interleaved over several rounds so that the machine's drift
+     * (a shared 2-core VM) hits all three alike: the plain serial pipeline in-process, the engine
+     * in-process, and the engine over HTTP. The median of the round medians is reported.
+     */
+    private void singleClientComparison(StringBuilder report, GenerationRequest request) throws Exception {
         JniUtils.setGraphExecutorOptimize(false);
         GenerationPipeline pipeline = new GenerationPipeline(models);
-        List<Double> millis = timeLoop(() -> pipeline.generate(request, 0));
-        report.append(String.format("Plain serial loop (GenerationPipeline in-process, PNG included): p50 %.1f ms "
-                + "over %d runs%n", millis.get(millis.size() / 2), millis.size()));
-        return millis.get(millis.size() / 2);
-    }
-
-    /** One client of the engine in-process: what the engine adds, without HTTP. */
-    private void engineLoop(StringBuilder report, GenerationRequest request) {
-        List<Double> millis = timeLoop(() -> service.submit(request).completion().join());
-        report.append(String.format("One in-process client of the engine (no HTTP): p50 %.1f ms over %d runs%n",
-                millis.get(millis.size() / 2), millis.size()));
+        List<Double> serial = new ArrayList<>();
+        List<Double> engine = new ArrayList<>();
+        List<Double> http = new ArrayList<>();
+        for (int round = 0; round < ROUNDS; round++) {
+            serial.add(median(timeLoop(() -> pipeline.generate(request, 0))));
+            engine.add(median(timeLoop(() -> service.submit(request).completion().join())));
+            http.add(run(1, ROUND).percentile(50));
+        }
+        double serialMedian = median(serial);
+        double engineMedian = median(engine);
+        double httpMedian = median(http);
+        report.append(String.format("One request at a time, p50 (median of %d interleaved rounds of %d s):%n%n", ROUNDS,
+                ROUND.toSeconds()))
+                .append("| path | p50 ms | vs serial loop |\n|---|---|---|\n")
+                .append(String.format("| plain serial loop (GenerationPipeline in-process, PNG included) | %.1f | 1.00 |%n",
+                        serialMedian))
+                .append(String.format("| engine, in-process client | %.1f | %.2f |%n", engineMedian, engineMedian / serialMedian))
+                .append(String.format("| engine over HTTP (1 client, PNG response) | %.1f | %.2f |%n", httpMedian,
+                        httpMedian / serialMedian));
     }
 
     private static List<Double> timeLoop(Runnable work) {
@@ -116,17 +122,21 @@ class LoadBenchmark {
             work.run();
         }
         List<Double> millis = new ArrayList<>();
-        long end = System.nanoTime() + MEASURE.toNanos();
+        long end = System.nanoTime() + ROUND.toNanos();
         while (System.nanoTime() < end) {
             long start = System.nanoTime();
             work.run();
             millis.add((System.nanoTime() - start) / 1e6);
         }
-        Collections.sort(millis);
         return millis;
     }
 
-    private Phase run(int clients) throws Exception {
+    private static double median(List<Double> values) {
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
+    }
+
+    private Phase run(int clients, Duration duration) throws Exception {
         HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(clients)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                 .header("Content-Type", "application/json")
@@ -139,7 +149,7 @@ class LoadBenchmark {
         long callsBefore = rows.count();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
         long start = System.nanoTime();
-        loop(http, request, clients, MEASURE, latencies);
+        loop(http, request, clients, duration, latencies);
         double seconds = (System.nanoTime() - start) / 1e9;
         double meanRows = (rows.totalAmount() - rowsBefore) / Math.max(1, rows.count() - callsBefore);
         return new Phase(new ArrayList<>(latencies), seconds, meanRows);
