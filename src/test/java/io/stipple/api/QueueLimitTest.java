@@ -1,8 +1,8 @@
 package io.stipple.api;
 
+import static io.stipple.testing.Png.decode;
 import static io.stipple.api.StippleHttp.assertProblem;
 import static io.stipple.api.StippleHttp.body;
-import static io.stipple.api.StippleHttp.decode;
 import static io.stipple.api.StippleHttp.json;
 import static io.stipple.api.StippleHttp.png;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,9 +1,9 @@
 package io.stipple.engine;
 
+import static io.stipple.testing.Png.decode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import ai.djl.ndarray.NDManager;
@@ -16,9 +16,7 @@ import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.LongStream;
-import javax.imageio.ImageIO;
 import org.awaitility.core.ThrowingRunnable;
 
 /** Requests, waits, image comparison and meter readings that the engine tests share. */
@@ -149,16 +146,6 @@ final class EngineTesting {
 
     static List<byte[]> pngs(GenerationResult result) {
         return result.images().stream().map(GeneratedImage::png).toList();
-    }
-
-    static BufferedImage decode(byte[] png) {
-        try {
-            BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
-            assertNotNull(image, "not a PNG");
-            return image;
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 
     /** The largest difference of one colour channel of one pixel between two images of one size, in grey levels. */

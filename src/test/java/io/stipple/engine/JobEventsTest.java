@@ -1,6 +1,6 @@
 package io.stipple.engine;
 
-import static io.stipple.engine.EngineTesting.decode;
+import static io.stipple.testing.Png.decode;
 import static io.stipple.engine.EngineTesting.request;
 import static io.stipple.engine.EngineTesting.result;
 import static io.stipple.engine.EngineTesting.submitHeldBack;
