@@ -753,6 +753,7 @@ def main(argv: List[str]) -> int:
                 run.state["metrics"][stage + "_holdout_psnr_db"] = round(psnr, 2)
                 run.save_state()
                 run.log("%s: holdout PSNR %.2f dB" % (stage, psnr))
+            between_stages(run)
             if args.stop_after == stage:
                 return 0
         lat_mean, lat_std, scaling_factor = stage_latents(run, vae, images, holdout)
@@ -769,6 +770,7 @@ def main(argv: List[str]) -> int:
             run_parallel(run, "unet", helper_args, train_unet, run, text_encoder, unet, captions,
                          lat_mean, lat_std, scaling_factor)
             torch.set_num_threads(args.workers * args.threads)
+        between_stages(run)
         if args.stop_after == "unet":
             return 0
         start = time.time()
