@@ -21,7 +21,7 @@ import shapes  # noqa: E402
 # ----------------------------------------------------------------------------------------------
 # vocabulary
 
-SPECIAL_TOKENS = ["[PAD]", "[BOS]", "[EOS]", "[UNK]"]
+from word_level_tokenizer import SPECIAL_TOKENS  # noqa: E402  (re-exported for callers)
 PAD_ID, BOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
 
 

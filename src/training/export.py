@@ -25,6 +25,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
+from word_level_tokenizer import tokenizer_json  # noqa: E402
 import models  # noqa: E402
 
 FORMAT = "stipple-pipeline/1"
@@ -64,41 +65,6 @@ def alphas_cumprod(config: dict = SCHEDULER_CONFIG) -> torch.Tensor:
 
 # ----------------------------------------------------------------------------------------------
 # tokenizer
-
-def tokenizer_json(vocab: Dict[str, int]) -> dict:
-    """HuggingFace `tokenizers` serialization (format 1.0) of a WordLevel tokenizer: Lowercase,
-    Whitespace pre-tokenizer, [BOS] ... [EOS] template; the same structure as the test fixture's
-    (src/tools/fixture/make_tiny_pipeline.py), which DJL's HuggingFaceTokenizer loads."""
-    added = [{"id": vocab[t], "content": t, "single_word": False, "lstrip": False, "rstrip": False,
-              "normalized": False, "special": True} for t in data.SPECIAL_TOKENS]
-
-    def special(token: str, type_id: int) -> dict:
-        return {"SpecialToken": {"id": token, "type_id": type_id}}
-
-    def sequence(name: str, type_id: int) -> dict:
-        return {"Sequence": {"id": name, "type_id": type_id}}
-
-    return {
-        "version": "1.0",
-        "truncation": None,
-        "padding": None,
-        "added_tokens": added,
-        "normalizer": {"type": "Lowercase"},
-        "pre_tokenizer": {"type": "Whitespace"},
-        "post_processor": {
-            "type": "TemplateProcessing",
-            "single": [special("[BOS]", 0), sequence("A", 0), special("[EOS]", 0)],
-            "pair": [special("[BOS]", 0), sequence("A", 0), special("[EOS]", 0),
-                     sequence("B", 1), special("[EOS]", 1)],
-            "special_tokens": {
-                "[BOS]": {"id": "[BOS]", "ids": [vocab["[BOS]"]], "tokens": ["[BOS]"]},
-                "[EOS]": {"id": "[EOS]", "ids": [vocab["[EOS]"]], "tokens": ["[EOS]"]},
-            },
-        },
-        "decoder": None,
-        "model": {"type": "WordLevel", "vocab": vocab, "unk_token": "[UNK]"},
-    }
-
 
 def encode_with_tokenizer_json(tok: dict, text: str, max_length: int, pad_id: int) -> List[int]:
     """An independent reading of tokenizer.json (what DJL does with it): normalizer, pre-tokenizer,
