@@ -1,0 +1,291 @@
+// Stipple's web page. It uses only the public API (GET /v1/model, POST /v1/jobs, the job's event
+// stream, DELETE /v1/jobs/{id}, GET /v1/jobs/{id}/images/{n}), so it doubles as an example client.
+"use strict";
+
+const form = document.getElementById("generate");
+const errorBox = document.getElementById("errors");
+const jobsList = document.getElementById("jobs");
+const gallery = document.getElementById("gallery");
+const emptyNote = document.getElementById("empty");
+const jobTemplate = document.getElementById("job-template");
+const imageTemplate = document.getElementById("image-template");
+
+const NUMBER_FIELDS = ["steps", "guidance_scale", "num_images", "width", "height"];
+const SEED_DIGITS = /^\d+$/;
+
+loadModel();
+form.elements.random_seed.addEventListener("change", syncSeedField);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  submit(readForm());
+});
+
+async function loadModel() {
+  const label = document.getElementById("model");
+  try {
+    const response = await fetch("v1/model", {headers: {Accept: "application/json"}});
+    if (!response.ok) throw await problemOf(response);
+    const model = await response.json();
+    label.textContent = `${model.name} · ${model.device}`;
+    label.title = model.description || "";
+    applyModel(model);
+  } catch (problem) {
+    label.textContent = "Model unavailable";
+    showProblem(problem);
+  }
+}
+
+function applyModel({defaults, limits, samplers}) {
+  const sampler = form.elements.sampler;
+  sampler.replaceChildren(...samplers.map((name) => new Option(name, name)));
+  sampler.value = defaults.sampler;
+  const fields = form.elements;
+  fields.prompt.maxLength = limits.max_prompt_length;
+  fields.steps.value = defaults.steps;
+  fields.steps.max = limits.max_steps;
+  fields.guidance_scale.value = defaults.guidance_scale;
+  fields.guidance_scale.max = limits.max_guidance_scale;
+  fields.num_images.max = limits.max_images;
+  for (const [name, value] of [["width", defaults.width], ["height", defaults.height]]) {
+    fields[name].value = value;
+    fields[name].step = limits.size_multiple;
+  }
+}
+
+function syncSeedField() {
+  const seed = form.elements.seed;
+  seed.disabled = form.elements.random_seed.checked;
+  if (seed.disabled) seed.value = "";
+}
+
+/** The request as the form describes it; the server, not the page, decides what is valid. */
+function readForm() {
+  const fields = form.elements;
+  const request = {prompt: fields.prompt.value, sampler: fields.sampler.value};
+  if (fields.negative_prompt.value) request.negative_prompt = fields.negative_prompt.value;
+  for (const name of NUMBER_FIELDS) {
+    const text = fields[name].value.trim();
+    if (text !== "") request[name] = Number(text);
+  }
+  if (!fields.random_seed.checked && fields.seed.value.trim() !== "") {
+    request.seed = fields.seed.value.trim();
+  }
+  return request;
+}
+
+function fillForm(parameters, seed) {
+  const fields = form.elements;
+  fields.prompt.value = parameters.prompt;
+  fields.negative_prompt.value = parameters.negative_prompt || "";
+  fields.sampler.value = parameters.sampler;
+  for (const name of NUMBER_FIELDS) fields[name].value = parameters[name];
+  useSeed(seed);
+}
+
+function useSeed(seed) {
+  form.elements.random_seed.checked = false;
+  syncSeedField();
+  form.elements.seed.value = seed;
+}
+
+/**
+ * Seeds are int64: a JavaScript number would round those above 2^53, so the seed travels as the digits
+ * the user typed. Anything else is sent as a string for the server to reject with its own message.
+ */
+function requestBody(request) {
+  const {seed, ...rest} = request;
+  const json = JSON.stringify(rest);
+  if (seed === undefined) return json;
+  const literal = SEED_DIGITS.test(seed) ? seed : JSON.stringify(seed);
+  return `${json.slice(0, -1)},"seed":${literal}}`;
+}
+
+async function submit(request) {
+  clearProblem();
+  const card = addJobCard(request);
+  let accepted;
+  try {
+    const response = await fetch("v1/jobs", {
+      method: "POST",
+      headers: {"Content-Type": "application/json", Accept: "application/json"},
+      body: requestBody(request),
+    });
+    if (!response.ok) throw await problemOf(response);
+    accepted = await response.json();
+  } catch (problem) {
+    card.remove();
+    showProblem(problem);
+    return;
+  }
+  followJob(card, accepted.id);
+}
+
+function addJobCard(request) {
+  const card = jobTemplate.content.firstElementChild.cloneNode(true);
+  card.querySelector(".job-prompt").textContent = request.prompt;
+  card.querySelector(".cancel").disabled = true;
+  jobsList.prepend(card);
+  emptyNote.hidden = true;
+  return card;
+}
+
+/** Shows a job's progress from its event stream until one terminal event ends it. */
+function followJob(card, id) {
+  const status = card.querySelector(".job-status");
+  const bar = card.querySelector("progress");
+  const preview = card.querySelector(".preview");
+  const cancel = card.querySelector(".cancel");
+  card.dataset.job = id;
+  cancel.disabled = false;
+  cancel.addEventListener("click", () => cancelJob(id, cancel));
+
+  const events = new EventSource(`v1/jobs/${encodeURIComponent(id)}/events`);
+  const finish = () => {
+    events.close();
+    cancel.disabled = true;
+  };
+  events.addEventListener("queued", (event) => {
+    const {queue_position} = JSON.parse(event.data);
+    status.textContent = `Queued, position ${queue_position}`;
+  });
+  events.addEventListener("progress", (event) => {
+    const progress = JSON.parse(event.data);
+    bar.max = progress.steps;
+    bar.value = progress.step;
+    status.textContent = `Step ${progress.step} of ${progress.steps}`;
+    if (progress.preview) {
+      preview.src = progress.preview;
+      preview.hidden = false;
+    }
+  });
+  events.addEventListener("succeeded", async (event) => {
+    finish();
+    const job = JSON.parse(event.data);
+    status.textContent = "Fetching images…";
+    try {
+      const cards = await Promise.all(job.images.map((image) => imageCard(job, image)));
+      card.remove();
+      gallery.prepend(...cards);
+    } catch (problem) {
+      endJob(card, `Could not fetch the images: ${describe(problem)}`);
+    }
+  });
+  events.addEventListener("failed", (event) => {
+    finish();
+    endJob(card, `Failed: ${describe(JSON.parse(event.data))}`);
+  });
+  events.addEventListener("cancelled", () => {
+    finish();
+    endJob(card, "Cancelled");
+  });
+  // EventSource reconnects by itself after a dropped connection; a job that no longer exists (404) or a
+  // server that went away ends the stream for good.
+  events.onerror = () => {
+    if (events.readyState === EventSource.CLOSED) {
+      finish();
+      endJob(card, "Lost contact with the job");
+    }
+  };
+}
+
+async function cancelJob(id, button) {
+  button.disabled = true;
+  const response = await fetch(`v1/jobs/${encodeURIComponent(id)}`, {method: "DELETE"});
+  // 409: it finished first, and its own terminal event says how.
+  if (!response.ok && response.status !== 409) showProblem(await problemOf(response));
+}
+
+function endJob(card, message) {
+  card.classList.add("ended");
+  card.querySelector(".job-status").textContent = message;
+  const dismiss = card.querySelector(".cancel");
+  dismiss.textContent = "Dismiss";
+  dismiss.disabled = false;
+  dismiss.onclick = () => card.remove();
+}
+
+/**
+ * A gallery card for one image. The PNG is copied into the page (a blob URL) because the server forgets
+ * finished jobs after a while; its seed comes from X-Stipple-Seed, exact even beyond 2^53.
+ */
+async function imageCard(job, image) {
+  const response = await fetch(image.url, {headers: {Accept: "image/png"}});
+  if (!response.ok) throw await problemOf(response);
+  const seed = response.headers.get("X-Stipple-Seed");
+  const url = URL.createObjectURL(await response.blob());
+  const {parameters} = job;
+
+  const card = imageTemplate.content.firstElementChild.cloneNode(true);
+  const img = card.querySelector("img");
+  img.src = url;
+  img.alt = parameters.prompt;
+  img.width = image.width;
+  img.height = image.height;
+  img.classList.toggle("upscaled", image.width < 256);
+  card.querySelector(".card-prompt").textContent = parameters.prompt;
+  card.querySelector(".card-meta").textContent = [
+    `seed ${seed}`, parameters.sampler, `${parameters.steps} steps`, `guidance ${parameters.guidance_scale}`,
+    `${image.width}×${image.height}`, `${Math.round(job.timings_ms.total)} ms`,
+  ].join(" · ");
+  if (parameters.negative_prompt) card.querySelector(".card-prompt").title = `not: ${parameters.negative_prompt}`;
+  const download = card.querySelector(".download");
+  download.href = url;
+  download.download = `stipple-${seed}.png`;
+  card.querySelector(".reuse-seed").addEventListener("click", () => useSeed(seed));
+  card.querySelector(".rerun").addEventListener("click", () => {
+    const rerun = {...parameters, num_images: 1};
+    fillForm(rerun, seed);
+    submit({...rerun, seed});
+  });
+  return card;
+}
+
+/** The RFC 9457 problem of a failed response, or a stand-in when the body is not one. */
+async function problemOf(response) {
+  let problem = {status: response.status, title: response.statusText || `HTTP ${response.status}`};
+  try {
+    problem = {...problem, ...(await response.json())};
+  } catch {
+    // Not JSON (a proxy's error page, say): the status line is all there is.
+  }
+  const retryAfter = response.headers.get("Retry-After");
+  if (retryAfter) problem.retryAfter = Number(retryAfter);
+  return problem;
+}
+
+function describe(problem) {
+  if (problem instanceof Error) return problem.message;
+  return problem.detail || problem.title || "unknown error";
+}
+
+function showProblem(problem) {
+  clearProblem();
+  const heading = document.createElement("strong");
+  const lines = [];
+  if (problem instanceof Error) {
+    heading.textContent = "Could not reach the server";
+    lines.push(problem.message);
+  } else if (problem.status === 429) {
+    heading.textContent = "The server is busy";
+    const wait = problem.retryAfter ? ` Try again in ${problem.retryAfter} s.` : "";
+    lines.push(`${problem.detail || "Its queue is full."}${wait}`);
+  } else {
+    heading.textContent = problem.title || `Error ${problem.status}`;
+    const errors = problem.errors || (problem.detail ? [{field: problem.field, message: problem.detail}] : []);
+    for (const {field, message} of errors) {
+      lines.push(message);
+      const input = field && form.elements[field];
+      if (input) input.setAttribute("aria-invalid", "true");
+    }
+  }
+  const list = document.createElement("ul");
+  list.replaceChildren(...lines.map((line) => Object.assign(document.createElement("li"), {textContent: line})));
+  errorBox.replaceChildren(heading, list);
+  errorBox.hidden = false;
+}
+
+function clearProblem() {
+  errorBox.hidden = true;
+  errorBox.replaceChildren();
+  for (const input of form.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+}

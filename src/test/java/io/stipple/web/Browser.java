@@ -1,0 +1,72 @@
+package io.stipple.web;
+
+import static org.junit.jupiter.api.Assumptions.abort;
+
+import java.io.File;
+import java.time.Duration;
+import java.util.function.Function;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * Headless Chromium from the system's packages ({@code chromium} and {@code chromium-driver} on Debian),
+ * driven through its own chromedriver so that Selenium never tries to download one.
+ *
+ * <p>Without those packages the browser tests are skipped, so that {@code mvn test} runs with only a JDK
+ * and Maven; CI installs them and sets {@value #REQUIRED} so that a missing browser fails instead.
+ */
+final class Browser implements AutoCloseable {
+    static final String REQUIRED = "STIPPLE_BROWSER_REQUIRED";
+
+    private final ChromeDriver driver;
+
+    private Browser(ChromeDriver driver) {
+        this.driver = driver;
+    }
+
+    static Browser start() {
+        File chromium = executable("STIPPLE_CHROMIUM", "/usr/bin/chromium");
+        File chromedriver = executable("STIPPLE_CHROMEDRIVER", "/usr/bin/chromedriver");
+        ChromeOptions options = new ChromeOptions()
+                .setBinary(chromium)
+                // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+                .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                        "--window-size=1280,900");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver).build();
+        return new Browser(new ChromeDriver(service, options));
+    }
+
+    private static File executable(String variable, String fallback) {
+        String path = System.getenv().getOrDefault(variable, fallback);
+        File file = new File(path);
+        if (!file.canExecute()) {
+            String message = path + " not found: install Debian's chromium and chromium-driver (or set " + variable + ")";
+            if (System.getenv(REQUIRED) != null) {
+                throw new IllegalStateException(message);
+            }
+            abort(message);
+        }
+        return file;
+    }
+
+    ChromeDriver driver() {
+        return driver;
+    }
+
+    void resize(int width, int height) {
+        driver.manage().window().setSize(new Dimension(width, height));
+    }
+
+    <T> T await(Function<WebDriver, T> condition) {
+        return new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(20)).until(condition);
+    }
+
+    @Override
+    public void close() {
+        driver.quit();
+    }
+}
