@@ -18,6 +18,7 @@ public final class EmbeddedModel {
     private static final List<String> FILES = List.of(PipelineDirectory.PIPELINE, PipelineDirectory.SCHEDULER,
             PipelineDirectory.TOKENIZER, PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET,
             PipelineDirectory.VAE_DECODER);
+    private static final List<String> OPTIONAL_FILES = List.of(PipelineDirectory.VAE_ENCODER);
 
     private EmbeddedModel() {
     }
@@ -27,15 +28,24 @@ public final class EmbeddedModel {
             Path directory = Files.createTempDirectory("stipple-default-model-");
             directory.toFile().deleteOnExit();
             for (String name : FILES) {
-                Path target = directory.resolve(name);
-                try (InputStream in = new ClassPathResource(LOCATION + name).getInputStream()) {
-                    Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+                copy(new ClassPathResource(LOCATION + name), directory.resolve(name));
+            }
+            for (String name : OPTIONAL_FILES) {
+                ClassPathResource resource = new ClassPathResource(LOCATION + name);
+                if (resource.exists()) {
+                    copy(resource, directory.resolve(name));
                 }
-                target.toFile().deleteOnExit();
             }
             return directory;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot extract the embedded default model", e);
         }
+    }
+
+    private static void copy(ClassPathResource resource, Path target) throws IOException {
+        try (InputStream in = resource.getInputStream()) {
+            Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
+        }
+        target.toFile().deleteOnExit();
     }
 }

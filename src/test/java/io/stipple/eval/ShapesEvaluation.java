@@ -9,6 +9,7 @@ import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GenerationRequest;
+import io.stipple.sampling.SamplerCatalog;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -17,11 +18,13 @@ import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import java.util.Set;
 import java.util.function.Function;
@@ -79,14 +82,14 @@ class ShapesEvaluation {
     private final ShapeEvaluator evaluator = new ShapeEvaluator(FIRST_IMAGE_SEED);
 
     /** Sampler settings of one run; everything else is the model's default. */
-    private record Settings(int steps, double guidance) {
+    private record Settings(int steps, double guidance, String sampler) {
         String guidanceLabel() {
             return guidance == Math.rint(guidance) ? String.valueOf((long) guidance) : String.valueOf(guidance);
         }
 
         @Override
         public String toString() {
-            return "steps " + steps + ", guidance " + guidanceLabel();
+            return "steps " + steps + ", guidance " + guidanceLabel() + ", " + sampler;
         }
     }
 
@@ -101,7 +104,8 @@ class ShapesEvaluation {
         int sweepCount = Integer.getInteger("stipple.eval.sweep-prompts", 120);
         List<ShapePrompt> prompts = ShapeEvaluator.prompts(PROMPT_SEED, promptCount);
         List<ShapePrompt> sweepPrompts = ShapeEvaluator.prompts(PROMPT_SEED, sweepCount);
-        Settings defaults = new Settings(spec.stepsOrDefault(), spec.guidanceScaleOrDefault());
+        Settings defaults = new Settings(spec.stepsOrDefault(), spec.guidanceScaleOrDefault(),
+                spec.samplerOrDefault());
         // the default run's first images are the sweep's at the default settings: same prompts, same seeds
         boolean reuseDefaults = sweepCount <= promptCount;
 
@@ -119,41 +123,42 @@ class ShapesEvaluation {
                 duration(estimatedSeconds));
 
         Result atDefaults = run(prompts, defaults);
-        Map<Settings, Result> guidanceSweep = new LinkedHashMap<>();
-        for (double guidance : GUIDANCE_SWEEP) {
-            Settings settings = new Settings(defaults.steps(), guidance);
-            guidanceSweep.put(settings, reuseDefaults && settings.equals(defaults)
-                    ? atDefaults.first(sweepCount) : run(sweepPrompts, settings));
+        Map<Settings, Result> results = new HashMap<>();
+        if (reuseDefaults) {
+            results.put(defaults, atDefaults.first(sweepCount));
         }
-        Map<Settings, Result> stepsSweep = new LinkedHashMap<>();
-        for (int steps : STEPS_SWEEP) {
-            Settings settings = new Settings(steps, defaults.guidance());
-            Result known = guidanceSweep.get(settings);
-            stepsSweep.put(settings, known != null ? known : reuseDefaults && settings.equals(defaults)
-                    ? atDefaults.first(sweepCount) : run(sweepPrompts, settings));
+        List<Map<Settings, Result>> sweepResults = new ArrayList<>();
+        for (List<Settings> sweep : sweeps(defaults)) {
+            Map<Settings, Result> points = new LinkedHashMap<>();
+            for (Settings settings : sweep) {
+                points.put(settings, results.computeIfAbsent(settings, point -> run(sweepPrompts, point)));
+            }
+            sweepResults.add(points);
         }
+        Optional<VaeReconstruction.Psnr> vae = VaeReconstruction.measure(models);
         double seconds = (System.nanoTime() - startNanos) / 1e9;
 
         Files.createDirectories(OUT);
         List<Sample> gridSamples = atDefaults.samples().subList(0,
                 Math.min(GRID_COLUMNS * GRID_ROWS, atDefaults.samples().size()));
         ImageIO.write(SampleGrid.render(gridSamples, GRID_COLUMNS), "png", OUT.resolve("samples.png").toFile());
-        String report = report(defaults, atDefaults, guidanceSweep, stepsSweep, gridSamples, sweepCount,
-                reuseDefaults, seconds);
+        String report = report(defaults, atDefaults, sweepResults, vae,
+                gridSamples, sweepCount, reuseDefaults, seconds);
         Files.writeString(OUT.resolve("shapes.md"), report);
         System.out.println(report);
         System.out.println("Wrote " + OUT.resolve("shapes.md") + " and " + OUT.resolve("samples.png"));
     }
 
-    private List<Settings> sweepPoints(Settings defaults) {
-        Set<Settings> points = new LinkedHashSet<>();
-        for (double guidance : GUIDANCE_SWEEP) {
-            points.add(new Settings(defaults.steps(), guidance));
-        }
-        for (int steps : STEPS_SWEEP) {
-            points.add(new Settings(steps, defaults.guidance()));
-        }
-        return List.copyOf(points);
+    /** The guidance, steps and sampler sweeps, each varying one setting away from the defaults. */
+    private static List<List<Settings>> sweeps(Settings d) {
+        return List.of(
+                Arrays.stream(GUIDANCE_SWEEP).mapToObj(g -> new Settings(d.steps(), g, d.sampler())).toList(),
+                Arrays.stream(STEPS_SWEEP).mapToObj(n -> new Settings(n, d.guidance(), d.sampler())).toList(),
+                SamplerCatalog.NAMES.stream().map(name -> new Settings(d.steps(), d.guidance(), name)).toList());
+    }
+
+    private static List<Settings> sweepPoints(Settings defaults) {
+        return sweeps(defaults).stream().flatMap(List::stream).distinct().toList();
     }
 
     /**
@@ -205,15 +210,15 @@ class ShapesEvaluation {
         PipelineSpec spec = models.spec();
         return (caption, seed) -> {
             GenerationRequest request = new GenerationRequest(caption, "", spec.defaultWidth(),
-                    spec.defaultHeight(), settings.steps(), settings.guidance(), spec.samplerOrDefault(), 0.0,
+                    spec.defaultHeight(), settings.steps(), settings.guidance(), settings.sampler(), 0.0,
                     List.of(seed));
             byte[] png = pipeline.generate(request, 0).images().get(0).png();
             return ImageIO.read(new ByteArrayInputStream(png));
         };
     }
 
-    private String report(Settings defaults, Result atDefaults, Map<Settings, Result> guidanceSweep,
-            Map<Settings, Result> stepsSweep, List<Sample> gridSamples, int sweepCount, boolean reuseDefaults,
+    private String report(Settings defaults, Result atDefaults, List<Map<Settings, Result>> sweeps,
+            Optional<VaeReconstruction.Psnr> vae, List<Sample> gridSamples, int sweepCount, boolean reuseDefaults,
             double seconds) throws IOException {
         PipelineSpec spec = models.spec();
         String modelDir = System.getProperty(MODEL_DIR);
@@ -253,17 +258,27 @@ class ShapesEvaluation {
 
         String reuse = reuseDefaults ? " The row at the default settings reuses the first " + sweepCount
                 + " images of the run above (the same prompts and seeds)." : "";
-        appendSweep(md, "Guidance scale (steps " + defaults.steps() + ")", "guidance", Settings::guidanceLabel,
-                defaults, guidanceSweep, sweepCount, reuse);
-        appendSweep(md, "Steps (guidance " + defaults.guidanceLabel() + ")", "steps",
-                s -> String.valueOf(s.steps()), defaults, stepsSweep, sweepCount, reuse);
+        appendSweep(md, "Guidance scale (steps " + defaults.steps() + ", " + defaults.sampler() + ")", "guidance",
+                Settings::guidanceLabel, defaults, sweeps.get(0), sweepCount, reuse);
+        appendSweep(md, "Steps (guidance " + defaults.guidanceLabel() + ", " + defaults.sampler() + ")", "steps",
+                s -> String.valueOf(s.steps()), defaults, sweeps.get(1), sweepCount, reuse);
+        appendSweep(md, "Sampler (steps " + defaults.steps() + ", guidance " + defaults.guidanceLabel() + ")",
+                "sampler", Settings::sampler, defaults, sweeps.get(2), sweepCount, reuse);
+
+        md.append("## VAE reconstruction\n\n");
+        md.append(vae.map(psnr -> String.format(Locale.ROOT, "The %d held-out images of the committed dataset sample "
+                + "(`src/test/resources/shapes-sample`, seed 2025; training uses seeds 0 and 1), encoded by "
+                + "`vae_encoder.pt` to the latent mean and decoded by the server's `ImageDecoder`, 8-bit against "
+                + "8-bit: **PSNR %.2f dB** (of the mean squared error; %.2f dB averaged over images).%n%n",
+                psnr.images(), psnr.ofMeanError(), psnr.meanOverImages()))
+                .orElse("Not measured: the pipeline has no `vae_encoder.pt`.\n\n"));
 
         md.append("## Timing\n\n");
         md.append("Generation only (the judge's time excluded), one request at a time.\n\n");
         md.append("| run | images | seconds | ms per image |\n|---|---|---|---|\n");
         appendTiming(md, "defaults (" + defaults + ")", atDefaults);
         Set<Settings> timed = new LinkedHashSet<>();
-        for (Map<Settings, Result> sweep : List.of(guidanceSweep, stepsSweep)) {
+        for (Map<Settings, Result> sweep : sweeps) {
             for (Map.Entry<Settings, Result> point : sweep.entrySet()) {
                 if (!(reuseDefaults && point.getKey().equals(defaults)) && timed.add(point.getKey())) {
                     appendTiming(md, point.getKey().toString(), point.getValue());
