@@ -5,6 +5,13 @@ import io.stipple.engine.Job;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
@@ -17,6 +24,7 @@ import org.springframework.web.context.request.async.DeferredResult;
 
 /** {@code POST /generate}: a prompt in, PNGs out, synchronously. */
 @RestController
+@Tag(name = "Generation")
 public class GenerateController {
     public static final String SEED_HEADER = "X-Stipple-Seed";
 
@@ -34,9 +42,18 @@ public class GenerateController {
      * Waits for the job without holding a servlet thread. A client that hangs up cancels its job, so
      * its rows leave the batch at the next step instead of being computed for nobody.
      */
+    @Operation(summary = "Generate images and wait for them", description = "Answers once the images are ready: "
+            + "JSON with every image, or with `Accept: image/png` the PNG itself (`num_images` 1 only). "
+            + "The same seed gives the same image.")
+    @ApiResponse(responseCode = "200", description = "The images", headers = @Header(name = SEED_HEADER,
+            description = "The image's seed (`image/png` answers only)", schema = @Schema(type = "integer", format = "int64")),
+            content = {
+                    @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = GenerateResponse.class)),
+                    @Content(mediaType = MediaType.IMAGE_PNG_VALUE, schema = @Schema(type = "string", format = "binary"))})
     @PostMapping(path = "/generate", consumes = MediaType.APPLICATION_JSON_VALUE)
     public DeferredResult<ResponseEntity<?>> generate(@RequestBody GenerateRequestBody body,
-            @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept, HttpServletRequest servletRequest) {
+            @Parameter(hidden = true) @RequestHeader(value = HttpHeaders.ACCEPT, required = false) String accept,
+            HttpServletRequest servletRequest) {
         ResponseFormat format = ResponseFormat.negotiate(accept);
         GenerationRequest request = validator.validate(body);
         if (format == ResponseFormat.PNG && request.imageCount() != 1) {

@@ -5,6 +5,7 @@ import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import io.stipple.pipeline.StageTimings;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -25,6 +26,7 @@ public record GenerateResponse(
         return new GenerateResponse(images, Parameters.of(result.request()), Timings.of(result.timings()));
     }
 
+    @Schema(name = "GeneratedImage")
     public record Image(
             @JsonProperty("index") int index,
             @JsonProperty("seed") long seed,

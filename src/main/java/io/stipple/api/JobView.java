@@ -7,6 +7,7 @@ import io.stipple.engine.JobFailure;
 import io.stipple.engine.JobStatus;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationResult;
+import io.swagger.v3.oas.annotations.media.Schema;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,8 +21,8 @@ import java.util.List;
 public record JobView(
         @JsonProperty("id") String id,
         @JsonProperty("status") JobStatus status,
-        @JsonProperty("created_at") String createdAt,
-        @JsonProperty("finished_at") String finishedAt,
+        @JsonProperty("created_at") @Schema(format = "date-time") String createdAt,
+        @JsonProperty("finished_at") @Schema(format = "date-time") String finishedAt,
         @JsonProperty("queue_position") Integer queuePosition,
         @JsonProperty("progress") Progress progress,
         @JsonProperty("parameters") GenerateResponse.Parameters parameters,
@@ -64,10 +65,12 @@ public record JobView(
     }
 
     /** Denoising steps done out of the trajectory's length. */
+    @Schema(name = "JobProgress")
     public record Progress(@JsonProperty("step") int step, @JsonProperty("steps") int steps) {
     }
 
     /** A finished image; its PNG is at {@code url}. */
+    @Schema(name = "JobImage")
     public record Image(
             @JsonProperty("index") int index,
             @JsonProperty("seed") long seed,
@@ -77,6 +80,7 @@ public record JobView(
     }
 
     /** Why the job failed, as the problem {@code POST /generate} would have answered with. */
+    @Schema(name = "JobError")
     public record Error(
             @JsonProperty("status") int status,
             @JsonProperty("title") String title,
@@ -90,6 +94,7 @@ public record JobView(
 
     /** The answer of {@code POST /v1/jobs}. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    @Schema(name = "JobAccepted")
     public record Accepted(
             @JsonProperty("id") String id,
             @JsonProperty("status") JobStatus status,

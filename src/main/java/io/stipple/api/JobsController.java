@@ -6,8 +6,16 @@ import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationResult;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.Parameter;
+import io.swagger.v3.oas.annotations.headers.Header;
+import io.swagger.v3.oas.annotations.media.Content;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.responses.ApiResponse;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.net.URI;
 import java.time.Duration;
+import org.springframework.http.HttpHeaders;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
 import org.springframework.web.bind.annotation.DeleteMapping;
@@ -24,6 +32,7 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
  * PNGs fetched one by one ({@code /images/{n}}) until it expires ({@code stipple.jobs.retention}).
  */
 @RestController
+@Tag(name = "Jobs")
 public class JobsController {
     static final String JOBS = "/v1/jobs";
 
@@ -41,6 +50,10 @@ public class JobsController {
     }
 
     /** The same body and rules as {@code POST /generate}; 429 when the queue is full, 503 when shutting down. */
+    @Operation(summary = "Submit a job", description = "Checks the request like `POST /generate` and answers at once.")
+    @ApiResponse(responseCode = "202", description = "Admitted",
+            headers = @Header(name = HttpHeaders.LOCATION, description = "The job: `/v1/jobs/{id}`", schema = @Schema(type = "string")),
+            content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.Accepted.class)))
     @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<JobView.Accepted> submit(@RequestBody GenerateRequestBody body) {
         Job job = service.submitJob(validator.validate(body));
@@ -50,6 +63,9 @@ public class JobsController {
                 .body(new JobView.Accepted(job.id(), view.status(), view.queuePosition()));
     }
 
+    @Operation(summary = "Read a job")
+    @ApiResponse(responseCode = "200", description = "The job",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.class)))
     @GetMapping(JOBS + "/{id}")
     public JobView job(@PathVariable String id) {
         return view(find(id));
@@ -59,6 +75,10 @@ public class JobsController {
      * Cancels a queued job at once and a running one at its next step boundary, so the answer may still
      * say {@code running}. A job that has already finished cannot be cancelled (409).
      */
+    @Operation(summary = "Cancel a job", description = "A queued job is cancelled at once, a running one at its next "
+            + "step, so the answer may still say `running`.")
+    @ApiResponse(responseCode = "202", description = "Cancellation under way",
+            content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.class)))
     @DeleteMapping(JOBS + "/{id}")
     public ResponseEntity<JobView> cancel(@PathVariable String id) {
         Job job = find(id);
@@ -70,13 +90,27 @@ public class JobsController {
     }
 
     /** The job's current state, then its progress, then one terminal event; the stream then ends. */
+    @Operation(summary = "Follow a job", description = """
+            Server-sent events. The first describes the job when the stream opens (`queued` with \
+            `{"queue_position": n}`, `progress`, or the terminal event of a finished job); then `progress` \
+            events `{"step": s, "steps": n}`, some with `preview`, a PNG data URL of the current latent. \
+            Exactly one terminal event ends the stream: `succeeded` or `cancelled` (the job, as `GET` shows \
+            it) or `failed` (`{"status", "title", "detail"}`). `:heartbeat` comment lines keep it open.""")
+    @ApiResponse(responseCode = "200", description = "The event stream",
+            content = @Content(mediaType = MediaType.TEXT_EVENT_STREAM_VALUE, schema = @Schema(type = "string")))
     @GetMapping(JOBS + "/{id}/events")
     public SseEmitter events(@PathVariable String id) {
         return streams.open(find(id));
     }
 
-    @GetMapping(JOBS + "/{id}/images/{index}")
-    public ResponseEntity<byte[]> image(@PathVariable String id, @PathVariable String index) {
+    @Operation(summary = "Fetch an image of a succeeded job")
+    @ApiResponse(responseCode = "200", description = "The PNG",
+            headers = @Header(name = GenerateController.SEED_HEADER, description = "The image's seed",
+                    schema = @Schema(type = "integer", format = "int64")),
+            content = @Content(mediaType = MediaType.IMAGE_PNG_VALUE, schema = @Schema(type = "string", format = "binary")))
+    @GetMapping(JOBS + "/{id}/images/{n}")
+    public ResponseEntity<byte[]> image(@PathVariable String id, @Parameter(description = "The image's index, from 0",
+            schema = @Schema(type = "integer", minimum = "0")) @PathVariable("n") String index) {
         Job job = find(id);
         JobStatus status = job.status();
         if (status != JobStatus.SUCCEEDED) {

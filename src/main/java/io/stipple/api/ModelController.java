@@ -5,12 +5,16 @@ import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.sampling.SamplerCatalog;
+import io.swagger.v3.oas.annotations.Operation;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
 /** {@code GET /v1/model}: what is being served, its defaults and the limits a request must respect. */
 @RestController
+@Tag(name = "Model")
 public class ModelController {
     private final ModelInfo info;
 
@@ -25,6 +29,7 @@ public class ModelController {
                 SamplerCatalog.NAMES);
     }
 
+    @Operation(summary = "The model served, its request defaults and limits, and the samplers")
     @GetMapping("/v1/model")
     public ModelInfo model() {
         return info;
@@ -39,6 +44,7 @@ public class ModelController {
             @JsonProperty("samplers") List<String> samplers) {
     }
 
+    @Schema(name = "ModelDefaults")
     public record Defaults(
             @JsonProperty("width") int width,
             @JsonProperty("height") int height,
@@ -49,6 +55,7 @@ public class ModelController {
             @JsonProperty("num_images") int numImages) {
     }
 
+    @Schema(name = "ModelLimits")
     public record Limits(
             @JsonProperty("size_multiple") int sizeMultiple,
             @JsonProperty("max_pixels") long maxPixels,

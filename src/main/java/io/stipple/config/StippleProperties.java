@@ -3,6 +3,7 @@ package io.stipple.config;
 import io.stipple.model.DeviceSetting;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -27,7 +28,8 @@ public record StippleProperties(
         @DefaultValue Request request,
         @DefaultValue Jobs jobs,
         @DefaultValue Preview preview,
-        @DefaultValue Shutdown shutdown) {
+        @DefaultValue Shutdown shutdown,
+        @DefaultValue Cors cors) {
 
     /**
      * What one request may ask for.
@@ -81,5 +83,14 @@ public record StippleProperties(
 
     /** @param grace in-flight work gets this long to finish at shutdown; what remains is answered with 503 */
     public record Shutdown(@DefaultValue("30s") Duration grace) {
+    }
+
+    /**
+     * Cross-origin access from browsers.
+     *
+     * @param allowedOrigins origins (such as {@code https://app.example.com}) whose pages may call the API;
+     *                       empty, the default, allows no cross-origin access
+     */
+    public record Cors(@DefaultValue List<String> allowedOrigins) {
     }
 }

@@ -1,0 +1,366 @@
+package io.stipple.api;
+
+import io.stipple.config.StippleProperties;
+import io.stipple.engine.JobFailedException;
+import io.stipple.engine.JobFailure;
+import io.stipple.engine.NotAcceptingException;
+import io.stipple.engine.QueueFullException;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.Operation;
+import io.swagger.v3.oas.models.PathItem;
+import io.swagger.v3.oas.models.headers.Header;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.media.Content;
+import io.swagger.v3.oas.models.media.MediaType;
+import io.swagger.v3.oas.models.media.Schema;
+import io.swagger.v3.oas.models.responses.ApiResponse;
+import java.math.BigDecimal;
+import java.net.URI;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springdoc.core.customizers.OpenApiCustomizer;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.context.properties.source.MapConfigurationPropertySource;
+import org.springframework.boot.info.BuildProperties;
+import org.springframework.http.HttpHeaders;
+import org.springframework.http.HttpMethod;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.http.ResponseEntity;
+import org.springframework.stereotype.Component;
+import org.springframework.web.HttpMediaTypeNotSupportedException;
+
+/**
+ * What the OpenAPI description ({@code /v3/api-docs}, shown by Swagger UI) cannot learn from the controllers'
+ * annotations: the rules of the request body with this server's numbers (the model's sizes and defaults and
+ * {@code stipple.limits.*}, taken from {@code GET /v1/model}, which reports what {@link RequestValidator}
+ * enforces), the problems each operation can answer with ({@link ProblemResponses}), and examples. The
+ * examples' details are the messages the server really writes.
+ */
+@Component
+class ApiDescription implements OpenApiCustomizer {
+    /** The documented example request (OpenApiTest sends it, as the description shows it, to see that it works). */
+    static final Map<String, Object> EXAMPLE_REQUEST = Collections.unmodifiableMap(
+            example("prompt", "a red circle on a blue background", "seed", 42));
+    static final String PROBLEM_SCHEMA = "Problem";
+    private static final String JSON = org.springframework.http.MediaType.APPLICATION_JSON_VALUE;
+    private static final String PROBLEM_JSON = org.springframework.http.MediaType.APPLICATION_PROBLEM_JSON_VALUE;
+    /**
+     * Matches a string that is not blank in Java's sense ({@link String#isBlank()}): a character other than
+     * those {@link Character#isWhitespace} accepts. JSON Schema's {@code \S} would be close, but it counts
+     * no-break spaces as blank and U+001C to U+001F as not.
+     */
+    static final String NOT_BLANK = "[^\\t-\\r\\x1C- \\u1680\\u2000-\\u2006\\u2008-\\u200A\\u2028\\u2029\\u205F\\u3000]";
+    private static final String EXAMPLE_ID = "0b5c9d6e-5a0c-4b8e-9a55-2f1f3c8e7d21";
+
+    private final ModelController.ModelInfo model;
+    private final RequestValidator validator;
+    private final ProblemResponses problems;
+    private final StippleProperties properties;
+    /** {@code stipple.limits.*} as an unconfigured server has them. */
+    private final StippleProperties.Limits defaultLimits;
+    private final String version;
+
+    ApiDescription(ModelController model, RequestValidator validator, ProblemResponses problems,
+            StippleProperties properties, ObjectProvider<BuildProperties> build) {
+        this.model = model.model();
+        this.validator = validator;
+        this.problems = problems;
+        this.properties = properties;
+        this.defaultLimits = new Binder(new MapConfigurationPropertySource())
+                .bindOrCreate("stipple", StippleProperties.class).limits();
+        BuildProperties buildProperties = build.getIfAvailable();
+        this.version = buildProperties != null ? buildProperties.getVersion() : "unknown";
+    }
+
+    @Override
+    public void customise(OpenAPI api) {
+        api.info(new Info()
+                .title("Stipple")
+                .version(version)
+                .description("""
+                        Latent text-to-image generation: a prompt in, PNGs out. `POST /generate` answers when the \
+                        images are ready; `POST /v1/jobs` admits the same request as a job to poll, follow as \
+                        server-sent events, cancel, and fetch images from. Seeds make images reproducible.
+
+                        The limits shown are this server's: they are configurable (`stipple.limits.*`; each \
+                        field names its property and its default). Request defaults are the model's. Every \
+                        error is an RFC 9457 `application/problem+json` body."""));
+        Schema<?> request = api.getComponents().getSchemas().get(GenerateRequestBody.class.getSimpleName());
+        if (request == null) {
+            throw new IllegalStateException("No schema for the request body " + GenerateRequestBody.class.getName());
+        }
+        describeRequest(request);
+        api.getComponents().addSchemas(PROBLEM_SCHEMA, problemSchema());
+
+        Operation generate = operation(api, "/generate", HttpMethod.POST);
+        requestExample(generate);
+        generate.getResponses().get("200").getContent().get(JSON).example(exampleAnswer());
+        problems(generate, invalid("/generate"), notAcceptable(), tooLarge("/generate"),
+                unsupported("/generate"), queueFull("/generate"), modelFailed(), unavailableOrLate());
+
+        Operation submit = operation(api, JobsController.JOBS, HttpMethod.POST);
+        requestExample(submit);
+        problems(submit, invalid(JobsController.JOBS), tooLarge(JobsController.JOBS),
+                unsupported(JobsController.JOBS), queueFull(JobsController.JOBS), shuttingDown(JobsController.JOBS));
+
+        String job = JobsController.JOBS + "/{id}";
+        String exampleJob = JobsController.JOBS + "/" + EXAMPLE_ID;
+        problems(operation(api, job, HttpMethod.GET), unknownJob(exampleJob));
+        problems(operation(api, job, HttpMethod.DELETE), unknownJob(exampleJob), conflict(exampleJob,
+                "The job has already finished.", "Job " + EXAMPLE_ID + " has already succeeded; there is nothing "
+                        + "to cancel"));
+        problems(operation(api, job + "/events", HttpMethod.GET), unknownJob(exampleJob + "/events"));
+        problems(operation(api, job + "/images/{n}", HttpMethod.GET), unknownJob(exampleJob + "/images/0"),
+                conflict(exampleJob + "/images/0", "The job has not succeeded (yet).",
+                        "Job " + EXAMPLE_ID + " is running; its images are ready once it has succeeded"));
+    }
+
+    // --- the request body ------------------------------------------------------------------------------
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private void describeRequest(Schema request) {
+        ModelController.Defaults defaults = model.defaults();
+        ModelController.Limits limits = model.limits();
+        int multiple = limits.sizeMultiple();
+        long maxSide = limits.maxPixels() / multiple / multiple * multiple;
+        request.description("What to generate. Absent fields take the defaults shown, which are the model's.");
+        request.required(List.of("prompt"));
+        Map<String, Schema> fields = request.getProperties();
+
+        field(fields, "prompt", "What to draw: not blank, at most " + limits.maxPromptLength() + " characters ("
+                + configurable("max-prompt-length", defaultLimits.maxPromptLength()) + ").")
+                .minLength(1).maxLength(limits.maxPromptLength()).pattern(NOT_BLANK);
+        field(fields, "negative_prompt", "What to steer away from: the unconditional text of classifier-free "
+                + "guidance. At most " + limits.maxPromptLength() + " characters, like the prompt.")
+                .maxLength(limits.maxPromptLength())._default("");
+        for (String side : List.of("width", "height")) {
+            field(fields, side, "In pixels: a positive multiple of " + multiple + " (the model's "
+                    + "`vae_scale_factor`), with width × height at most " + limits.maxPixels() + " ("
+                    + configurable("max-pixels", defaultLimits.maxPixels()) + ").")
+                    .minimum(BigDecimal.valueOf(multiple)).maximum(BigDecimal.valueOf(maxSide))
+                    .multipleOf(BigDecimal.valueOf(multiple))
+                    ._default(side.equals("width") ? defaults.width() : defaults.height());
+        }
+        field(fields, "steps", "Denoising steps: at most " + limits.maxSteps() + " ("
+                + configurable("max-steps", defaultLimits.maxSteps()) + "; never above " + RequestValidator.MAX_STEPS
+                + ").")
+                .minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(limits.maxSteps()))._default(defaults.steps());
+        field(fields, "guidance_scale", "Classifier-free guidance scale; 1 or less means no guidance (one "
+                + "U-Net pass, conditional only).")
+                .minimum(BigDecimal.ZERO).maximum(BigDecimal.valueOf(limits.maxGuidanceScale()))
+                ._default(defaults.guidanceScale());
+        field(fields, "sampler", "The sampler (scheduler).")
+                ._enum(model.samplers())._default(defaults.sampler());
+        field(fields, "eta", "DDIM's η: 0 is deterministic DDIM, 1 is DDPM-like. Only `ddim` takes a non-zero eta.")
+                .minimum(BigDecimal.ZERO).maximum(BigDecimal.ONE)._default(defaults.eta());
+        field(fields, "seed", "Seed of image 0; image i uses seed + i, so seed + num_images − 1 must not pass "
+                + "2⁶³−1. Absent: the server draws one below 2⁵³ (exact in JavaScript) and returns it.")
+                .minimum(BigDecimal.ZERO).maximum(BigDecimal.valueOf(Long.MAX_VALUE));
+        field(fields, "num_images", "Images to generate, with seeds seed, seed + 1, …: at most "
+                + limits.maxImages() + " (" + configurable("max-images", defaultLimits.maxImages()) + ").")
+                .minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(limits.maxImages()))
+                ._default(defaults.numImages());
+    }
+
+    private static String configurable(String limit, Object defaultValue) {
+        return "configurable: `stipple.limits." + limit + "`, default " + defaultValue;
+    }
+
+    @SuppressWarnings("rawtypes")
+    private static Schema field(Map<String, Schema> fields, String name, String description) {
+        Schema field = fields.get(name);
+        if (field == null) {
+            throw new IllegalStateException("The request body has no field \"" + name + "\"");
+        }
+        return field.description(description);
+    }
+
+    private static void requestExample(Operation operation) {
+        operation.getRequestBody().getContent().get(JSON).example(EXAMPLE_REQUEST);
+    }
+
+    private Map<String, Object> exampleAnswer() {
+        ModelController.Defaults defaults = model.defaults();
+        return example(
+                "images", List.of(example("index", 0, "seed", EXAMPLE_REQUEST.get("seed"), "width", defaults.width(), "height",
+                        defaults.height(), "png_base64", "iVBORw0KGgoAAAANSUhEUgAA…")),
+                "parameters", example("prompt", EXAMPLE_REQUEST.get("prompt"), "negative_prompt", "",
+                        "width", defaults.width(), "height", defaults.height(), "steps", defaults.steps(),
+                        "guidance_scale", defaults.guidanceScale(), "sampler", defaults.sampler(), "eta",
+                        defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1),
+                "timings_ms", example("queue", 0.1, "text_encoding", 0.9, "denoising", 52.3, "decoding", 1.2,
+                        "png_encoding", 1.4, "total", 55.9));
+    }
+
+    // --- problems ------------------------------------------------------------------------------------
+
+    /**
+     * One documented problem answer: when it happens, an example of the answer (status, headers and body, made
+     * by {@link ProblemResponses} itself), and what {@code Retry-After} means where the answer has it.
+     */
+    private record Problem(String when, ResponseEntity<ProblemDetail> example, String retryAfter) {
+    }
+
+    private Problem invalid(String path) {
+        GenerateRequestBody body = new GenerateRequestBody("a cat", null, 100, null, null, null, null, null, null, null);
+        try {
+            validator.validate(body);
+        } catch (InvalidRequestException e) {
+            return new Problem("Invalid values, malformed JSON, wrong types or unknown fields. `field` names the first "
+                    + "field at fault, `errors` every broken rule.", at(path, problems.invalid(e)), null);
+        }
+        throw new IllegalStateException("The example of an invalid request is valid: " + body);
+    }
+
+    private Problem notAcceptable() {
+        return new Problem("`Accept` allows neither `application/json` nor `image/png`, or asks for `image/png` with "
+                + "`num_images` above 1.", at("/generate", problems.notAcceptable(new ResponseFormat.NotAcceptableException(
+                "Accept: image/png returns a single image, but num_images is 2; ask for application/json to get "
+                        + "several"))), null);
+    }
+
+    private Problem tooLarge(String path) {
+        long limit = properties.limits().maxRequestSize().toBytes();
+        return new Problem("The body is larger than " + limit + " bytes (" + configurable("max-request-size",
+                defaultLimits.maxRequestSize().toBytes() + " bytes") + ").",
+                at(path, problems.tooLarge(new RequestTooLargeException(limit))), null);
+    }
+
+    private static Problem unsupported(String path) {
+        ProblemDetail body = new HttpMediaTypeNotSupportedException(org.springframework.http.MediaType.TEXT_PLAIN,
+                List.of(org.springframework.http.MediaType.APPLICATION_JSON), HttpMethod.POST).getBody();
+        return new Problem("`Content-Type` is not `application/json`.", at(path,
+                ResponseEntity.status(HttpStatus.UNSUPPORTED_MEDIA_TYPE).body(body)), null);
+    }
+
+    private Problem queueFull(String path) {
+        int capacity = properties.queue().capacity();
+        return new Problem("The queue is full (" + capacity + " requests waiting, `stipple.queue.capacity`).",
+                at(path, problems.queueFull(new QueueFullException(capacity, 3))),
+                "Seconds until a place is likely free, estimated from the recent completion rate");
+    }
+
+    private static Problem modelFailed() {
+        FailureProblem failure = FailureProblem.of(new JobFailure(JobFailure.Reason.MODEL_ERROR,
+                "The model failed on this request: …"));
+        return new Problem("The model failed on this request.", at("/generate", ProblemResponses.problem(
+                failure.status(), failure.title(), failure.detail(), List.of(), HttpHeaders.EMPTY)), null);
+    }
+
+    private Problem unavailableOrLate() {
+        JobFailure late = new JobFailure(JobFailure.Reason.DEADLINE, "The request did not finish within "
+                + "stipple.request.timeout; the server is overloaded, retry later");
+        return new Problem("The server is shutting down, or the request did not finish within "
+                + properties.request().timeout().toSeconds() + " s (`stipple.request.timeout`). Worth retrying.",
+                at("/generate", problems.jobFailed(new JobFailedException(late, null))),
+                "Seconds to wait before retrying; sent when an admitted request ran out of time or was cut off by "
+                        + "the shutdown");
+    }
+
+    private Problem shuttingDown(String path) {
+        return new Problem("The server is shutting down and takes no new jobs.", at(path, problems.notAccepting(
+                new NotAcceptingException("The server is shutting down and takes no new requests"))), null);
+    }
+
+    private Problem unknownJob(String path) {
+        return new Problem("No such job: the id is unknown, or the job finished more than `stipple.jobs.retention` "
+                + "ago or was dropped for `stipple.jobs.results-budget`; or, for an image, no image with that index.",
+                at(path, problems.jobProblem(JobProblemException.unknownJob(EXAMPLE_ID, properties.jobs().retention()))),
+                null);
+    }
+
+    private Problem conflict(String path, String when, String detail) {
+        return new Problem(when, at(path, problems.jobProblem(JobProblemException.conflict(detail))), null);
+    }
+
+    /** The answer as it reaches the client, whose {@code instance} is the request's path. */
+    private static ResponseEntity<ProblemDetail> at(String path, ResponseEntity<ProblemDetail> answer) {
+        answer.getBody().setInstance(URI.create(path));
+        return answer;
+    }
+
+    private static void problems(Operation operation, Problem... problems) {
+        for (Problem problem : problems) {
+            ApiResponse response = new ApiResponse()
+                    .description(problem.when())
+                    .content(new Content().addMediaType(PROBLEM_JSON, new MediaType()
+                            .schema(new Schema<>().$ref("#/components/schemas/" + PROBLEM_SCHEMA))
+                            .example(asJson(problem.example().getBody()))));
+            if (problem.example().getHeaders().containsHeader(HttpHeaders.RETRY_AFTER)) {
+                response.addHeaderObject(HttpHeaders.RETRY_AFTER, new Header()
+                        .description(problem.retryAfter())
+                        .schema(typed("integer").minimum(BigDecimal.ONE)));
+            }
+            operation.getResponses().addApiResponse(String.valueOf(problem.example().getStatusCode().value()), response);
+        }
+    }
+
+    /** The JSON the server writes for a problem: the standard members, then the extensions. */
+    private static Map<String, Object> asJson(ProblemDetail problem) {
+        Map<String, Object> json = new LinkedHashMap<>();
+        if (problem.getType() != null) {
+            json.put("type", problem.getType().toString());
+        }
+        json.put("title", problem.getTitle());
+        json.put("status", problem.getStatus());
+        json.put("detail", problem.getDetail());
+        json.put("instance", problem.getInstance().toString());
+        if (problem.getProperties() != null) {
+            json.putAll(problem.getProperties());
+        }
+        return json;
+    }
+
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Schema<Object> problemSchema() {
+        Schema violation = typed("object")
+                .addProperty("field", typed("string").description("The JSON field"))
+                .addProperty("message", typed("string").description("The rule it breaks, and the value it had"));
+        return typed("object")
+                .description("An RFC 9457 problem")
+                .addProperty("type", typed("string").format("uri-reference")
+                        .description("Absent, which means `about:blank`: the status says it all"))
+                .addProperty("title", typed("string").description("The kind of problem"))
+                .addProperty("status", typed("integer").format("int32").description("The HTTP status"))
+                .addProperty("detail", typed("string").description("What went wrong, and what to change"))
+                .addProperty("instance", typed("string").format("uri-reference").description("The request's path"))
+                .addProperty("field", typed("string").description("400 only: the first field at fault"))
+                .addProperty("errors", typed("array").items(violation)
+                        .description("400 only: every broken rule, in the order of the fields"))
+                .required(List.of("title", "status", "detail", "instance"));
+    }
+
+    // --- helpers -------------------------------------------------------------------------------------
+
+    /**
+     * A schema of one JSON type. OpenAPI 3.1 (springdoc's default) writes {@code types} and ignores
+     * {@code type}, 3.0 the other way round, so both are set.
+     */
+    @SuppressWarnings({"unchecked", "rawtypes"})
+    private static Schema typed(String type) {
+        Schema schema = new Schema<>().type(type);
+        schema.addType(type);
+        return schema;
+    }
+
+    private static Operation operation(OpenAPI api, String path, HttpMethod method) {
+        PathItem item = api.getPaths().get(path);
+        Operation operation = item == null ? null : item.readOperationsMap().get(PathItem.HttpMethod.valueOf(method.name()));
+        if (operation == null) {
+            throw new IllegalStateException("The API description has no operation " + method + " " + path);
+        }
+        return operation;
+    }
+
+    private static Map<String, Object> example(Object... namesAndValues) {
+        Map<String, Object> example = new LinkedHashMap<>();
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            example.put((String) namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return example;
+    }
+}
