@@ -1,12 +1,17 @@
 package io.stipple.eval;
 
+import io.stipple.model.PipelineSpec;
+import io.stipple.pipeline.GenerationPipeline;
+import io.stipple.pipeline.GenerationRequest;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.SplittableRandom;
+import javax.imageio.ImageIO;
 
 /**
  * Scores a text-to-image model on the captioned-shapes grammar: one image per prompt from a fixed seed,
@@ -23,6 +28,20 @@ final class ShapeEvaluator {
     @FunctionalInterface
     interface Generator {
         BufferedImage generate(String caption, long seed) throws Exception;
+    }
+
+    /**
+     * One request per image through the serving math ({@link GenerationPipeline}) at the model's default
+     * size, with the given sampler settings; the PNG the server would send, read back.
+     */
+    static Generator through(GenerationPipeline pipeline, PipelineSpec spec, int steps, double guidance,
+            String sampler) {
+        return (caption, seed) -> {
+            GenerationRequest request = new GenerationRequest(caption, "", spec.defaultWidth(), spec.defaultHeight(),
+                    steps, guidance, sampler, 0.0, List.of(seed));
+            byte[] png = pipeline.generate(request, 0).images().get(0).png();
+            return ImageIO.read(new ByteArrayInputStream(png));
+        };
     }
 
     enum Group {

@@ -8,10 +8,8 @@ import io.stipple.eval.ShapeEvaluator.Tally;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationPipeline;
-import io.stipple.pipeline.GenerationRequest;
 import io.stipple.sampling.SamplerCatalog;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -205,16 +203,9 @@ class ShapesEvaluation {
         return result;
     }
 
-    /** One request per image, the model's defaults except steps and guidance; the PNG read back. */
     private ShapeEvaluator.Generator generator(Settings settings) {
-        PipelineSpec spec = models.spec();
-        return (caption, seed) -> {
-            GenerationRequest request = new GenerationRequest(caption, "", spec.defaultWidth(),
-                    spec.defaultHeight(), settings.steps(), settings.guidance(), settings.sampler(), 0.0,
-                    List.of(seed));
-            byte[] png = pipeline.generate(request, 0).images().get(0).png();
-            return ImageIO.read(new ByteArrayInputStream(png));
-        };
+        return ShapeEvaluator.through(pipeline, models.spec(), settings.steps(), settings.guidance(),
+                settings.sampler());
     }
 
     private String report(Settings defaults, Result atDefaults, List<Map<Settings, Result>> sweeps,
