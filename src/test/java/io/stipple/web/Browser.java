@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.io.File;
 import java.time.Duration;
+import java.util.Map;
 import java.util.function.Function;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebDriver;
@@ -58,7 +59,14 @@ final class Browser implements AutoCloseable {
     }
 
     void resize(int width, int height) {
+        driver.executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
         driver.manage().window().setSize(new Dimension(width, height));
+    }
+
+    /** A phone's viewport: desktop Chromium will not make its window narrower than about 500 pixels. */
+    void emulatePhone(int width, int height) {
+        driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", width, "height", height, "deviceScaleFactor", 2, "mobile", true));
     }
 
     <T> T await(Function<WebDriver, T> condition) {

@@ -201,7 +201,7 @@ class WebPageTest {
 
     @Test
     void fitsAPhoneScreen() {
-        browser.resize(390, 844);
+        browser.emulatePhone(390, 844);
         type("prompt", PROMPT);
         type("steps", "2");
         submit();
@@ -212,8 +212,9 @@ class WebPageTest {
                 const results = document.querySelector('.results').getBoundingClientRect();
                 const page = document.documentElement;
                 return {overflow: page.scrollWidth - page.clientWidth,
-                        stacked: results.top >= form.bottom};
+                        stacked: results.top >= form.bottom, width: window.innerWidth};
                 """);
+        assertEquals(390L, ((Number) layout.get("width")).longValue(), "the phone's viewport: " + layout);
         assertEquals(0L, ((Number) layout.get("overflow")).longValue(), "no horizontal scrolling: " + layout);
         assertEquals(true, layout.get("stacked"), "the gallery goes below the form: " + layout);
         assertTrue(card.getSize().getWidth() >= 150, "cards stay readable: " + card.getSize());
