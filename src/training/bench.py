@@ -97,6 +97,7 @@ def training(workers: int, threads: int, no_env: bool) -> None:
         "vae2": cfg["vae2_steps"] * cfg["vae_batch"] / rates["vae2"] / 60,
         "latents": (cfg["num_images"] + cfg["holdout_images"]) * lat / 60,
         "unet": cfg["unet_steps"] * cfg["unet_batch"] / rates["unet"] / 60,
+        "finetune": cfg["finetune_steps"] * cfg["unet_batch"] / rates["unet"] / 60,
         "export": 1.0,
     }
     print("training on %d worker(s) x %d thread(s)%s (scratch run %.0f s):"

@@ -88,11 +88,17 @@ CONFIG = {
     "ema_decay": 0.999,
     "min_snr_gamma": 5.0,
     "caption_dropout": 0.1,
+    # fine-tuning on a mix that shows two-object scenes more often: after "unet" alone the two
+    # objects' colors were swapped in a third of two-object images (shapes and places were right)
+    "finetune_steps": 5000,
+    "finetune_lr": 1e-4,
+    "finetune_warmup": 200,
+    "finetune_two_object_repeats": 2,
 }
 
 MALLOC_ENV = procenv.MALLOC_ENV
 ENCODE_BATCH = 32       # small enough that activations stay below the mmap threshold
-STAGES = ("data", "vae1", "vae2", "latents", "unet", "export")
+STAGES = ("data", "vae1", "vae2", "latents", "unet", "finetune", "export")
 SAMPLE_PROMPTS = [
     "a red circle on a blue background",
     "a small yellow square on the left on a black background",
@@ -319,11 +325,14 @@ def _helper_main(rank, world, init_file, work_dir, config, threads, stage, args)
             if stage == "vae2":
                 vae.load_state_dict(torch.load(run.path("vae1.pt"))["vae"])
             train_vae(run, vae, images, stage, workers)
-        elif stage == "unet":
+        elif stage in ("unet", "finetune"):
             with open(run.path("captions.json")) as f:
                 captions = json.load(f)
             z = torch.load(run.path("latents.pt"))
-            train_unet(run, text_encoder, unet, captions, z["mean"], z["std"], z["scaling_factor"], workers)
+            if stage == "finetune":
+                load_denoiser(run, "unet", text_encoder, unet)
+            train_unet(run, stage, text_encoder, unet, captions, z["mean"], z["std"], z["scaling_factor"],
+                       workers)
     except Interrupted:
         pass
     finally:
@@ -520,22 +529,40 @@ def holdout_psnr(vae: models.AutoencoderKL, holdout: np.ndarray) -> Tuple[float,
     return float(10 * torch.log10(255.0 ** 2 / mse.mean())), float(per_image.mean())
 
 
-def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scaling_factor,
+def load_denoiser(run: Run, stage: str, text_encoder, unet) -> None:
+    weights = torch.load(run.path(stage + ".pt"))
+    text_encoder.load_state_dict(weights["text_encoder"])
+    unet.load_state_dict(weights["unet"])
+
+
+def denoiser_schedule(cfg: dict, stage: str, captions) -> Tuple[int, float, int, int, np.ndarray]:
+    """Steps, learning rate, warm-up, the stage's seed number and the pool of image indices an epoch
+    goes through: every image once for "unet"; for "finetune" the two-object images repeated."""
+    everything = np.arange(len(captions))
+    if stage == "unet":
+        return cfg["unet_steps"], cfg["unet_lr"], cfg["unet_warmup"], 20, everything
+    two_objects = np.array([i for i, (canonical, _) in enumerate(captions) if " and " in canonical])
+    pool = np.concatenate([everything] + [two_objects] * (cfg["finetune_two_object_repeats"] - 1))
+    return cfg["finetune_steps"], cfg["finetune_lr"], cfg["finetune_warmup"], 30, pool
+
+
+def train_unet(run: Run, stage: str, text_encoder, unet, captions, lat_mean, lat_std, scaling_factor,
                workers: Workers) -> None:
+    """Trains the text encoder and U-Net jointly from their current weights; writes <stage>.pt with
+    the EMA weights."""
     cfg = run.config
     vocab = data.build_vocab()
     L = cfg["text_max_length"]
-    total = cfg["unet_steps"]
+    total, base_lr, warmup, stage_seed, pool = denoiser_schedule(cfg, stage, captions)
     bs = cfg["unet_batch"]
     mine = workers.share(bs)
-    n = len(captions)
     params = list(text_encoder.parameters()) + list(unet.parameters())
-    opt = torch.optim.AdamW(params, lr=cfg["unet_lr"], weight_decay=0.01)
+    opt = torch.optim.AdamW(params, lr=base_lr, weight_decay=0.01)
     alphas = exporter.alphas_cumprod()
     snr = alphas / (1 - alphas)
     loss_weight = torch.clamp(snr, max=cfg["min_snr_gamma"]) / snr      # min-SNR-gamma for epsilon
     empty = data.encode(vocab, "", L)
-    ckpt_path = run.path("unet.ckpt")
+    ckpt_path = run.path(stage + ".ckpt")
     step, elapsed = 0, 0.0
     ema = None
     if os.path.exists(ckpt_path):
@@ -546,7 +573,7 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
         set_rng_states(ck["rng"])
         step, elapsed = ck["step"], ck["elapsed"]
         ema = ck["ema"]
-        run.log("unet: resumed at step %d/%d" % (step, total))
+        run.log("%s: resumed at step %d/%d" % (stage, step, total))
     workers.broadcast(list(text_encoder.state_dict().values()) + list(unet.state_dict().values()))
     if workers.rank == 0 and ema is None:
         ema = [p.detach().clone() for p in params]
@@ -557,8 +584,8 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
     unet.train()
     while step < total:
         # the whole batch's draws, then this worker's share
-        idx = epoch_indices(cfg["seed"], 20, n, step * bs, bs)
-        rng = np.random.default_rng([cfg["seed"], 21, step])
+        idx = pool[epoch_indices(cfg["seed"], stage_seed, len(pool), step * bs, bs)]
+        rng = np.random.default_rng([cfg["seed"], stage_seed + 1, step])
         ids = []
         for i in idx:
             if rng.random() < cfg["caption_dropout"]:
@@ -566,7 +593,7 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
             else:
                 canonical, paraphrase = captions[i]
                 ids.append(data.encode(vocab, data.caption_variant(canonical, paraphrase, rng), L))
-        g = torch.Generator().manual_seed(step_seed(cfg["seed"], 22, step))
+        g = torch.Generator().manual_seed(step_seed(cfg["seed"], stage_seed + 2, step))
         shape = (bs,) + tuple(lat_mean.shape[1:])
         posterior = torch.randn(shape, generator=g)[mine]
         noise = torch.randn(shape, generator=g)[mine]
@@ -577,7 +604,7 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
         a = alphas[t][:, None, None, None]
         xt = a.sqrt() * x0 + (1 - a).sqrt() * noise
         for group in opt.param_groups:
-            group["lr"] = cosine_lr(step, total, cfg["unet_lr"], cfg["unet_warmup"])
+            group["lr"] = cosine_lr(step, total, base_lr, warmup)
         pred = unet(xt, t.float(), text_encoder(ids))
         loss = (loss_weight[t] * (pred - noise).pow(2).mean(dim=(1, 2, 3))).mean()
         opt.zero_grad(set_to_none=True)
@@ -597,9 +624,9 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
         if workers.rank == 0 and (step % run.log_every == 0 or step == total):
             now, cpu = time.time(), time.process_time()
             rate = log_n * bs / max(1e-9, now - last_log)
-            run.log("unet step %d/%d loss %.5f grad %.3f lr %.2e | %.1f samples/s (%.1f by worker 0's "
+            run.log("%s step %d/%d loss %.5f grad %.3f lr %.2e | %.1f samples/s (%.1f by worker 0's "
                     "CPU time), elapsed %.1f min, eta %.1f min"
-                    % (step, total, log_loss / log_n, float(grad_norm), opt.param_groups[0]["lr"], rate,
+                    % (stage, step, total, log_loss / log_n, float(grad_norm), opt.param_groups[0]["lr"], rate,
                        cpu_rate(log_n * bs, cpu - last_cpu, run.threads), (elapsed + now - t0) / 60,
                        (total - step) * bs / max(rate, 1e-9) / 60))
             last_log, last_cpu, log_loss, log_n = now, cpu, 0.0, 0
@@ -610,7 +637,7 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
                              "ema": ema, "opt": opt.state_dict(), "rng": rng_states()}, ckpt_path)
                 last_ckpt = time.time()
             if stop > 0:
-                run.log("unet: checkpoint at step %d, stopping" % step)
+                run.log("%s: checkpoint at step %d, stopping" % (stage, step))
                 raise Interrupted()
     if workers.rank != 0:
         return
@@ -619,8 +646,8 @@ def train_unet(run: Run, text_encoder, unet, captions, lat_mean, lat_std, scalin
         for p, e in zip(params, ema):
             p.copy_(e)
     atomic_save({"text_encoder": text_encoder.state_dict(), "unet": unet.state_dict()},
-                run.path("unet.pt"))
-    run.finish("unet", elapsed + time.time() - t0)
+                run.path(stage + ".pt"))
+    run.finish(stage, elapsed + time.time() - t0)
     if os.path.exists(ckpt_path):
         os.remove(ckpt_path)
 
@@ -761,18 +788,17 @@ def main(argv: List[str]) -> int:
         between_stages(run)
         if args.stop_after == "latents":
             return 0
-        if run.done("unet"):
-            weights = torch.load(run.path("unet.pt"))
-            text_encoder.load_state_dict(weights["text_encoder"])
-            unet.load_state_dict(weights["unet"])
-        else:
-            torch.set_num_threads(args.threads)
-            run_parallel(run, "unet", helper_args, train_unet, run, text_encoder, unet, captions,
-                         lat_mean, lat_std, scaling_factor)
-            torch.set_num_threads(args.workers * args.threads)
-        between_stages(run)
-        if args.stop_after == "unet":
-            return 0
+        for stage in ("unet", "finetune"):
+            if run.done(stage):
+                load_denoiser(run, stage, text_encoder, unet)
+            else:
+                torch.set_num_threads(args.threads)
+                run_parallel(run, stage, helper_args, train_unet, run, stage, text_encoder, unet, captions,
+                             lat_mean, lat_std, scaling_factor)
+                torch.set_num_threads(args.workers * args.threads)
+            between_stages(run)
+            if args.stop_after == stage:
+                return 0
         start = time.time()
         atomic_save({"config": config, "scaling_factor": scaling_factor, "vae": vae.state_dict(),
                      "text_encoder": text_encoder.state_dict(), "unet": unet.state_dict()},

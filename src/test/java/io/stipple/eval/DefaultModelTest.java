@@ -30,10 +30,10 @@ import org.springframework.boot.test.context.SpringBootTest;
 class DefaultModelTest {
     private static final long PROMPT_SEED = 31;
     private static final long FIRST_IMAGE_SEED = 500;
-    private static final int PROMPTS = 20;
-    private static final int MIN_ONE_OBJECT_ALL_RIGHT = 8;
-    private static final int MIN_TWO_OBJECTS_ALL_RIGHT = 3;
-    private static final int MIN_BACKGROUNDS_RIGHT = 19;
+    private static final int PROMPTS = 40;
+    private static final int MIN_ONE_OBJECT_ALL_RIGHT = 21;
+    private static final int MIN_TWO_OBJECTS_ALL_RIGHT = 2;
+    private static final int MIN_BACKGROUNDS_RIGHT = 37;
 
     @Autowired
     LoadedPipeline models;
@@ -59,7 +59,7 @@ class DefaultModelTest {
         Tally one = result.tally(Group.ONE_OBJECT);
         Tally two = result.tally(Group.TWO_OBJECTS);
         String report = "one object: " + one + "; two objects: " + two;
-        assertEquals(12, one.images(), report);
+        assertEquals(24, one.images(), report);
         assertTrue(result.overall().right(Attribute.BACKGROUND) >= MIN_BACKGROUNDS_RIGHT, report);
         assertTrue(one.allRight() >= MIN_ONE_OBJECT_ALL_RIGHT, report);
         assertTrue(two.allRight() >= MIN_TWO_OBJECTS_ALL_RIGHT, report);
