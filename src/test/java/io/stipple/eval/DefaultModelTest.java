@@ -20,20 +20,23 @@ import org.springframework.boot.test.context.SpringBootTest;
  * the evaluation's {@link ShapeJudge}.
  *
  * <p>The prompts come from a seed the evaluation does not use, and nobody looked at their images before
- * choosing the thresholds. Those follow from the evaluation's 200-prompt rates (docs/models/shapes.md):
- * each is the count a model with the measured rate falls short of with probability below 0.1%
- * (binomial tail), so the floating-point differences between CPUs, which change a pixel here and there,
- * cannot make the test flaky, while an untrained model (0% all right) or a broken text path (colors
- * at chance) fails it.
+ * choosing the thresholds. Those follow from the evaluation at the defaults (docs/models/shapes.md:
+ * one object 120/120 all right, two objects 72/80, backgrounds 200/200), taking the lower 95% bound of
+ * each rate (rule of three for 120/120 → 97.5% and 200/200 → 98.5%, Wilson for 72/80 → 81.5%): each
+ * threshold is the count such a model falls short of with probability below 0.1% (binomial tail). So
+ * the floating-point differences between CPUs, which change a pixel here and there, cannot make the
+ * test flaky, while an untrained model (0% all right) or a broken text path (colors at chance) fails
+ * it. It guards the model and its serving path; measuring quality is the evaluation's job (a model at
+ * the pre-fine-tuning 52% two-object rate would still pass two times in three).
  */
 @SpringBootTest
 class DefaultModelTest {
     private static final long PROMPT_SEED = 31;
     private static final long FIRST_IMAGE_SEED = 500;
     private static final int PROMPTS = 40;
-    private static final int MIN_ONE_OBJECT_ALL_RIGHT = 21;
-    private static final int MIN_TWO_OBJECTS_ALL_RIGHT = 2;
-    private static final int MIN_BACKGROUNDS_RIGHT = 37;
+    private static final int MIN_ONE_OBJECT_ALL_RIGHT = 20;
+    private static final int MIN_TWO_OBJECTS_ALL_RIGHT = 8;
+    private static final int MIN_BACKGROUNDS_RIGHT = 36;
 
     @Autowired
     LoadedPipeline models;
