@@ -4,12 +4,13 @@ import static io.stipple.engine.EngineTesting.assertFails;
 import static io.stipple.engine.EngineTesting.assertMetersSoon;
 import static io.stipple.engine.EngineTesting.count;
 import static io.stipple.engine.EngineTesting.gauge;
-import static io.stipple.engine.EngineTesting.slow;
+import static io.stipple.engine.EngineTesting.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.stipple.pipeline.GenerationRequest;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -40,12 +41,17 @@ class DeadlineTest {
     @LocalServerPort
     int port;
 
+    /** About a second of work on the tiny fixture, several times the 300 ms deadline on a fast machine. */
+    private static GenerationRequest slowerThanTheDeadline(long seed) {
+        return request("a slow one", 512, 512, 150, 5.0, "ddim", seed, 1);
+    }
+
     @Test
     void runningAndQueuedJobsFailAtTheirDeadlineAndLeave() {
         double failedBefore = count(registry, "stipple.failures", "reason", "deadline");
         long start = System.nanoTime();
-        Job running = service.submit(slow(1, 1));
-        Job queued = service.submit(slow(2, 1));
+        Job running = service.submit(slowerThanTheDeadline(1));
+        Job queued = service.submit(slowerThanTheDeadline(2));
 
         assertFails(running, JobFailure.Reason.DEADLINE, WITHIN);
         assertFails(queued, JobFailure.Reason.DEADLINE, WITHIN);
@@ -67,7 +73,7 @@ class DeadlineTest {
                 .header("Content-Type", "application/json")
                 .timeout(EngineTesting.PATIENCE)
                 .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"prompt\": \"a slow one\", \"width\": 256, \"height\": 256, \"steps\": 150}"))
+                        "{\"prompt\": \"a slow one\", \"width\": 512, \"height\": 512, \"steps\": 150}"))
                 .build(), BodyHandlers.ofString());
 
         assertEquals(503, response.statusCode(), response.body());
