@@ -6,7 +6,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.List;
 import org.springframework.core.io.ClassPathResource;
 
 /**
@@ -15,10 +14,6 @@ import org.springframework.core.io.ClassPathResource;
  */
 public final class EmbeddedModel {
     static final String LOCATION = "stipple/default-model/";
-    private static final List<String> FILES = List.of(PipelineDirectory.PIPELINE, PipelineDirectory.SCHEDULER,
-            PipelineDirectory.TOKENIZER, PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET,
-            PipelineDirectory.VAE_DECODER);
-    private static final List<String> OPTIONAL_FILES = List.of(PipelineDirectory.VAE_ENCODER);
 
     private EmbeddedModel() {
     }
@@ -27,10 +22,10 @@ public final class EmbeddedModel {
         try {
             Path directory = Files.createTempDirectory("stipple-default-model-");
             directory.toFile().deleteOnExit();
-            for (String name : FILES) {
+            for (String name : PipelineDirectory.REQUIRED) {
                 copy(new ClassPathResource(LOCATION + name), directory.resolve(name));
             }
-            for (String name : OPTIONAL_FILES) {
+            for (String name : PipelineDirectory.OPTIONAL) {
                 ClassPathResource resource = new ClassPathResource(LOCATION + name);
                 if (resource.exists()) {
                     copy(resource, directory.resolve(name));

@@ -20,7 +20,8 @@ public record PipelineDirectory(Path root, PipelineSpec spec, SchedulerConfig sc
     public static final String UNET = "unet.pt";
     public static final String VAE_DECODER = "vae_decoder.pt";
     public static final String VAE_ENCODER = "vae_encoder.pt";
-    private static final List<String> REQUIRED = List.of(PIPELINE, SCHEDULER, TOKENIZER, TEXT_ENCODER, UNET, VAE_DECODER);
+    static final List<String> REQUIRED = List.of(PIPELINE, SCHEDULER, TOKENIZER, TEXT_ENCODER, UNET, VAE_DECODER);
+    static final List<String> OPTIONAL = List.of(VAE_ENCODER);
 
     private static final JsonMapper PIPELINE_READER = JsonMapper.builder()
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)

@@ -1,11 +1,12 @@
 package io.stipple.api;
 
-import static io.stipple.api.StippleHttp.body;
+import static io.stipple.testing.StippleHttp.body;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.testing.StippleHttp;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.Arrays;

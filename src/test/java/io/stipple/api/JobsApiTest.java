@@ -1,10 +1,10 @@
 package io.stipple.api;
 
 import static io.stipple.testing.Png.decode;
-import static io.stipple.api.StippleHttp.assertProblem;
-import static io.stipple.api.StippleHttp.body;
-import static io.stipple.api.StippleHttp.json;
-import static io.stipple.api.StippleHttp.png;
+import static io.stipple.testing.StippleHttp.assertProblem;
+import static io.stipple.testing.StippleHttp.body;
+import static io.stipple.testing.StippleHttp.json;
+import static io.stipple.testing.StippleHttp.png;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,8 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
-import io.stipple.api.StippleHttp.Event;
-import io.stipple.api.StippleHttp.EventStream;
+import io.stipple.testing.StippleHttp.Event;
+import io.stipple.testing.StippleHttp.EventStream;
+import io.stipple.testing.StippleHttp;
 import java.net.http.HttpResponse;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,7 +1,7 @@
 package io.stipple.api;
 
-import static io.stipple.api.StippleHttp.body;
-import static io.stipple.api.StippleHttp.json;
+import static io.stipple.testing.StippleHttp.body;
+import static io.stipple.testing.StippleHttp.json;
 import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.testing.StippleHttp;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;

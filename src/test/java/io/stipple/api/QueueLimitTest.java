@@ -1,14 +1,15 @@
 package io.stipple.api;
 
 import static io.stipple.testing.Png.decode;
-import static io.stipple.api.StippleHttp.assertProblem;
-import static io.stipple.api.StippleHttp.body;
-import static io.stipple.api.StippleHttp.json;
-import static io.stipple.api.StippleHttp.png;
+import static io.stipple.testing.StippleHttp.assertProblem;
+import static io.stipple.testing.StippleHttp.body;
+import static io.stipple.testing.StippleHttp.json;
+import static io.stipple.testing.StippleHttp.png;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.testing.StippleHttp;
 import java.awt.image.BufferedImage;
 import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;

@@ -15,14 +15,12 @@ import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.type.LogicalType;
 import io.stipple.config.StippleProperties;
+import io.stipple.testing.StippleHttp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.RecordComponent;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.nio.file.Files;
@@ -364,15 +362,9 @@ final class Deployables {
      * generation has registered the per-request meters.
      */
     static Set<String> exportedSeries(int port) {
-        HttpClient client = HttpClient.newHttpClient();
-        String base = "http://localhost:" + port;
-        HttpResponse<String> generated = send(client, HttpRequest.newBuilder(URI.create(base + "/generate"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(
-                        "{\"prompt\": \"a red circle\", \"width\": 32, \"height\": 32, \"steps\": 2, \"seed\": 1}"))
-                .build());
-        assertEquals(200, generated.statusCode(), generated::body);
-        HttpResponse<String> scrape = get(client, base + "/actuator/prometheus");
+        StippleHttp http = new StippleHttp(port);
+        http.generateJson("{\"prompt\": \"a red circle\", \"width\": 32, \"height\": 32, \"steps\": 2, \"seed\": 1}");
+        HttpResponse<String> scrape = get(port, "/actuator/prometheus");
         assertEquals(200, scrape.statusCode(), scrape::body);
         Set<String> names = new TreeSet<>();
         Matcher matcher = SERIES.matcher(scrape.body());
@@ -402,19 +394,10 @@ final class Deployables {
         return names;
     }
 
-    static HttpResponse<String> get(HttpClient client, String url) {
-        return send(client, HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET().build());
-    }
-
-    private static HttpResponse<String> send(HttpClient client, HttpRequest request) {
-        try {
-            return client.send(request, BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+    /** {@code GET path} of the server on {@code port}, the body as text. */
+    static HttpResponse<String> get(int port, String path) {
+        StippleHttp http = new StippleHttp(port);
+        return http.send(http.request(path).GET().build(), BodyHandlers.ofString());
     }
 
     private static final Set<String> PROMQL_KEYWORDS = Set.of("and", "or", "unless", "bool", "offset", "by",

@@ -25,7 +25,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.stipple.config.StippleProperties;
 import io.stipple.model.DeviceSetting;
 import java.io.IOException;
-import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
@@ -292,7 +291,7 @@ class DockerFilesTest {
         Map<String, String> environment = last.environment();
         assertEquals(serverPort(environment), Integer.parseInt(url.group(1)), "the HEALTHCHECK's default port");
         assertEquals("/actuator/health/readiness", url.group(2));
-        HttpResponse<String> answer = Deployables.get(HttpClient.newHttpClient(), "http://localhost:" + port + url.group(2));
+        HttpResponse<String> answer = Deployables.get(port, url.group(2));
         assertEquals(200, answer.statusCode(), answer.body());
         assertTrue(answer.body().contains("\"UP\""), answer.body());
         // curl -f fails on 503 (not ready): the check must not be fooled into success by an error page.
@@ -473,7 +472,7 @@ class DockerFilesTest {
         Map<String, String> environment = environment(service(compose, target[0]));
         assertEquals(serverPort(environment), Integer.parseInt(target[1]), "scrape target port");
 
-        HttpResponse<String> scrape = Deployables.get(HttpClient.newHttpClient(), "http://localhost:" + port + metricsPath);
+        HttpResponse<String> scrape = Deployables.get(port, metricsPath);
         assertEquals(200, scrape.statusCode());
         assertTrue(scrape.body().contains("# TYPE stipple_queue_depth gauge"), "not the application's metrics");
     }

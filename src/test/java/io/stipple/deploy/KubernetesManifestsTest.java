@@ -39,7 +39,6 @@ import io.stipple.deploy.CustomResources.Kustomization;
 import io.stipple.deploy.CustomResources.ScaledObject;
 import io.stipple.deploy.CustomResources.Trigger;
 import io.stipple.model.DeviceSetting;
-import java.net.http.HttpClient;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -288,14 +287,13 @@ class KubernetesManifestsTest {
         probes.put("readiness", container.getReadinessProbe());
         Map<String, String> expected = Map.of("startup", LIVENESS, "liveness", LIVENESS, "readiness", READINESS);
         int serverPort = serverPort(manifests.environment());
-        HttpClient client = HttpClient.newHttpClient();
         probes.forEach((kind, probe) -> {
             assertNotNull(probe, kind + " probe");
             assertNotNull(probe.getHttpGet(), kind + " probe is not an HTTP GET");
             assertEquals(expected.get(kind), probe.getHttpGet().getPath(), kind + " probe path");
             assertEquals(serverPort, containerPort(container, probe.getHttpGet().getPort(), kind + " probe")
                     .getContainerPort(), kind + " probe port");
-            HttpResponse<String> answer = Deployables.get(client, "http://localhost:" + port + probe.getHttpGet().getPath());
+            HttpResponse<String> answer = Deployables.get(port, probe.getHttpGet().getPath());
             assertEquals(200, answer.statusCode(), () -> kind + " probe " + probe.getHttpGet().getPath() + ": " + answer.body());
             assertTrue(answer.body().contains("\"UP\""), answer.body());
         });
@@ -312,8 +310,7 @@ class KubernetesManifestsTest {
         assertEquals("true", annotations.get("prometheus.io/scrape"));
         assertEquals("/actuator/prometheus", annotations.get("prometheus.io/path"));
         assertEquals(String.valueOf(serverPort(manifests.environment())), annotations.get("prometheus.io/port"));
-        HttpResponse<String> scrape = Deployables.get(HttpClient.newHttpClient(),
-                "http://localhost:" + port + annotations.get("prometheus.io/path"));
+        HttpResponse<String> scrape = Deployables.get(port, annotations.get("prometheus.io/path"));
         assertEquals(200, scrape.statusCode());
         assertTrue(scrape.body().contains("# TYPE stipple_queue_depth gauge"), "not the application's metrics");
     }

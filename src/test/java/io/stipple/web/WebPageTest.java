@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse.BodyHandlers;
+import io.stipple.testing.StippleHttp;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -27,7 +24,6 @@ import org.openqa.selenium.chrome.ChromeDriver;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The page at {@code /} in headless Chromium against the real server on the tiny fixture.
@@ -45,8 +41,6 @@ import tools.jackson.databind.json.JsonMapper;
 class WebPageTest {
     private static final String PROMPT = "a red circle on a blue background";
     private static final Pattern STEP = Pattern.compile("Step (\\d+) of 150");
-
-    private static final HttpClient HTTP = HttpClient.newHttpClient();
 
     private static Browser browser;
 
@@ -73,8 +67,8 @@ class WebPageTest {
     }
 
     @Test
-    void showsTheModelWithItsDefaultsAndSamplers() throws Exception {
-        JsonNode model = JsonMapper.builder().build().readTree(get("/v1/model"));
+    void showsTheModelWithItsDefaultsAndSamplers() {
+        JsonNode model = StippleHttp.json(new StippleHttp(port).get("/v1/model"));
         assertEquals("Stipple", driver().getTitle());
         String label = driver().findElement(By.id("model")).getText();
         assertTrue(label.contains("tiny-fixture") && label.contains("cpu"), label);
@@ -95,7 +89,7 @@ class WebPageTest {
     }
 
     @Test
-    void generatesAnImageThatMatchesTheApiAndReRunsIt() throws Exception {
+    void generatesAnImageThatMatchesTheApiAndReRunsIt() {
         type("prompt", PROMPT);
         field("random_seed").click();
         type("seed", "42");
@@ -110,7 +104,7 @@ class WebPageTest {
         assertEquals("stipple-42.png", download.getAttribute("download"));
         assertTrue(download.getAttribute("href").startsWith("blob:"), download.getAttribute("href"));
 
-        byte[] fromApi = post("/generate", "{\"prompt\": \"" + PROMPT + "\", \"seed\": 42}");
+        byte[] fromApi = new StippleHttp(port).generatePng(StippleHttp.body("prompt", PROMPT, "seed", 42));
         assertArrayEquals(fromApi, pngOf(card), "the page shows the server's PNG for the same request");
         assertTrue(driver().findElements(By.className("job")).isEmpty(), "the finished job's card is gone");
 
@@ -293,16 +287,5 @@ class WebPageTest {
                 });
                 """, card.findElement(By.className("download")));
         return Base64.getDecoder().decode(base64);
-    }
-
-    private byte[] get(String path) throws Exception {
-        return HTTP.send(HttpRequest.newBuilder(URI.create(url(path))).build(), BodyHandlers.ofByteArray()).body();
-    }
-
-    private byte[] post(String path, String json) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url(path)))
-                .header("Content-Type", "application/json").header("Accept", "image/png")
-                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
-        return HTTP.send(request, BodyHandlers.ofByteArray()).body();
     }
 }

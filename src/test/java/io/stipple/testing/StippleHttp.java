@@ -1,6 +1,5 @@
-package io.stipple.api;
+package io.stipple.testing;
 
-import static io.stipple.testing.Png.decode;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,8 +22,8 @@ import java.util.stream.Stream;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
-/** A plain {@link HttpClient} against a running server, and the assertions the API tests share. */
-final class StippleHttp {
+/** A plain {@link HttpClient} against a running server, and the assertions the HTTP tests share. */
+public final class StippleHttp {
     private static final String PROBLEM_JSON = "application/problem+json";
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -32,12 +31,12 @@ final class StippleHttp {
     private final HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
     private final String base;
 
-    StippleHttp(int port) {
+    public StippleHttp(int port) {
         this.base = "http://localhost:" + port;
     }
 
     /** A JSON object from alternating names and values, e.g. {@code body("prompt", "a cat", "seed", 7)}. */
-    static String body(Object... namesAndValues) {
+    public static String body(Object... namesAndValues) {
         Map<Object, Object> fields = new LinkedHashMap<>();
         for (int i = 0; i < namesAndValues.length; i += 2) {
             fields.put(namesAndValues[i], namesAndValues[i + 1]);
@@ -45,13 +44,17 @@ final class StippleHttp {
         return JSON.writeValueAsString(fields);
     }
 
-    HttpRequest.Builder request(String path) {
+    public HttpRequest.Builder request(String path) {
         return HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
     }
 
-    HttpResponse<byte[]> send(HttpRequest request) {
+    public HttpResponse<byte[]> send(HttpRequest request) {
+        return send(request, BodyHandlers.ofByteArray());
+    }
+
+    public <T> HttpResponse<T> send(HttpRequest request, HttpResponse.BodyHandler<T> body) {
         try {
-            return client.send(request, BodyHandlers.ofByteArray());
+            return client.send(request, body);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
@@ -60,20 +63,20 @@ final class StippleHttp {
         }
     }
 
-    CompletableFuture<HttpResponse<byte[]>> sendAsync(HttpRequest request) {
+    public CompletableFuture<HttpResponse<byte[]>> sendAsync(HttpRequest request) {
         return client.sendAsync(request, BodyHandlers.ofByteArray());
     }
 
-    HttpResponse<byte[]> get(String path) {
+    public HttpResponse<byte[]> get(String path) {
         return send(request(path).GET().build());
     }
 
     /** {@code POST /generate} with a JSON body and, optionally, header name/value pairs. */
-    HttpResponse<byte[]> generate(String json, String... headers) {
+    public HttpResponse<byte[]> generate(String json, String... headers) {
         return send(generateRequest(HttpRequest.BodyPublishers.ofString(json), headers));
     }
 
-    HttpRequest generateRequest(BodyPublisher body, String... headers) {
+    public HttpRequest generateRequest(BodyPublisher body, String... headers) {
         HttpRequest.Builder builder = request("/generate").header("Content-Type", "application/json");
         for (int i = 0; i < headers.length; i += 2) {
             builder.setHeader(headers[i], headers[i + 1]);
@@ -82,14 +85,14 @@ final class StippleHttp {
     }
 
     /** A 200 JSON answer of {@code POST /generate}. */
-    JsonNode generateJson(String json) {
+    public JsonNode generateJson(String json) {
         HttpResponse<byte[]> response = generate(json);
         assertEquals(200, response.statusCode(), () -> new String(response.body()));
         return json(response);
     }
 
     /** The one image of a 200 {@code Accept: image/png} answer. */
-    byte[] generatePng(String json) {
+    public byte[] generatePng(String json) {
         HttpResponse<byte[]> response = generate(json, "Accept", "image/png");
         assertEquals(200, response.statusCode(), () -> new String(response.body()));
         assertEquals("image/png", response.headers().firstValue("Content-Type").orElseThrow());
@@ -97,17 +100,17 @@ final class StippleHttp {
     }
 
     /** {@code POST} of a JSON body to {@code path}. */
-    HttpResponse<byte[]> post(String path, String json) {
+    public HttpResponse<byte[]> post(String path, String json) {
         return send(request(path).header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json)).build());
     }
 
-    HttpResponse<byte[]> delete(String path) {
+    public HttpResponse<byte[]> delete(String path) {
         return send(request(path).DELETE().build());
     }
 
     /** Opens a server-sent event stream; a non-200 answer fails with its body. */
-    EventStream events(String path) {
+    public EventStream events(String path) {
         HttpRequest request = HttpRequest.newBuilder(URI.create(base + path))
                 .header("Accept", "text/event-stream").GET().build();
         HttpResponse<Stream<String>> response;
@@ -129,14 +132,14 @@ final class StippleHttp {
     }
 
     /** One server-sent event: its {@code event:} name and its {@code data:} as JSON. */
-    record Event(String name, JsonNode data) {
+    public record Event(String name, JsonNode data) {
     }
 
     /**
      * Reads a {@code text/event-stream} line by line (comments skipped). Closing it cancels the
      * response, which closes the connection: the client going away.
      */
-    static final class EventStream implements AutoCloseable {
+    public static final class EventStream implements AutoCloseable {
         private final Stream<String> lines;
         private final Iterator<String> iterator;
 
@@ -146,7 +149,7 @@ final class StippleHttp {
         }
 
         /** The next event, or null once the server has ended the stream. */
-        Event next() {
+        public Event next() {
             String name = "message";
             StringBuilder data = null;
             while (iterator.hasNext()) {
@@ -183,16 +186,16 @@ final class StippleHttp {
         }
     }
 
-    static JsonNode json(HttpResponse<byte[]> response) {
+    public static JsonNode json(HttpResponse<byte[]> response) {
         return JSON.readTree(response.body());
     }
 
-    static byte[] png(JsonNode image) {
+    public static byte[] png(JsonNode image) {
         return Base64.getDecoder().decode(image.get("png_base64").asString());
     }
 
-    static int[] pixels(byte[] png) {
-        BufferedImage image = decode(png);
+    public static int[] pixels(byte[] png) {
+        BufferedImage image = Png.decode(png);
         return image.getRGB(0, 0, image.getWidth(), image.getHeight(), null, 0, image.getWidth());
     }
 
@@ -200,7 +203,7 @@ final class StippleHttp {
      * Asserts an RFC 9457 problem answer and returns its body. {@code field} null means the problem
      * names no field; {@code detailPart} must occur in {@code detail}.
      */
-    static JsonNode assertProblem(HttpResponse<byte[]> response, int status, String field, String detailPart) {
+    public static JsonNode assertProblem(HttpResponse<byte[]> response, int status, String field, String detailPart) {
         String text = new String(response.body());
         assertEquals(status, response.statusCode(), text);
         assertTrue(response.headers().firstValue("Content-Type").orElse("").startsWith(PROBLEM_JSON),
