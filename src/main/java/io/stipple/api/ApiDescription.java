@@ -139,7 +139,7 @@ class ApiDescription implements OpenApiCustomizer {
                 .maxLength(limits.maxPromptLength())._default("");
         for (String side : List.of("width", "height")) {
             field(fields, side, "In pixels: a positive multiple of " + multiple + " (the model's "
-                    + "`vae_scale_factor`), with width × height at most " + limits.maxPixels() + " ("
+                    + "size multiple), with width × height at most " + limits.maxPixels() + " ("
                     + configurable("max-pixels", defaultLimits.maxPixels()) + ").")
                     .minimum(BigDecimal.valueOf(multiple)).maximum(BigDecimal.valueOf(maxSide))
                     .multipleOf(BigDecimal.valueOf(multiple))
@@ -206,7 +206,9 @@ class ApiDescription implements OpenApiCustomizer {
     }
 
     private Problem invalid(String path) {
-        GenerateRequestBody body = new GenerateRequestBody("a cat", null, 100, null, null, null, null, null, null, null);
+        // One more step than the limit is invalid on every model and configuration.
+        GenerateRequestBody body = new GenerateRequestBody("a cat", null, null, null, model.limits().maxSteps() + 1,
+                null, null, null, null, null);
         try {
             validator.validate(body);
         } catch (InvalidRequestException e) {
@@ -245,18 +247,15 @@ class ApiDescription implements OpenApiCustomizer {
     }
 
     private static Problem modelFailed() {
-        FailureProblem failure = FailureProblem.of(new JobFailure(JobFailure.Reason.MODEL_ERROR,
-                "The model failed on this request: …"));
+        FailureProblem failure = FailureProblem.of(JobFailure.withErrorId(JobFailure.Reason.MODEL_ERROR, "3f2a9c1d"));
         return new Problem("The model failed on this request.", at("/generate", ProblemResponses.problem(
                 failure.status(), failure.title(), failure.detail(), List.of(), HttpHeaders.EMPTY)), null);
     }
 
     private Problem unavailableOrLate() {
-        JobFailure late = new JobFailure(JobFailure.Reason.DEADLINE, "The request did not finish within "
-                + "stipple.request.timeout; the server is overloaded, retry later");
         return new Problem("The server is shutting down, or the request did not finish within "
                 + properties.request().timeout().toSeconds() + " s (`stipple.request.timeout`). Worth retrying.",
-                at("/generate", problems.jobFailed(new JobFailedException(late, null))),
+                at("/generate", problems.jobFailed(new JobFailedException(JobFailure.DEADLINE_EXCEEDED, null))),
                 "Seconds to wait before retrying; sent when an admitted request ran out of time or was cut off by "
                         + "the shutdown");
     }

@@ -24,7 +24,7 @@ public class ModelController {
         this.info = new ModelInfo(spec.name(), spec.description(), models.device().isGpu() ? "gpu:" + models.device().getDeviceId() : "cpu",
                 new Defaults(spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
                         spec.guidanceScaleOrDefault(), spec.samplerOrDefault(), 0.0, 1),
-                new Limits(spec.vaeScaleFactor(), limits.maxPixels(), validator.maxSteps(),
+                new Limits(spec.sizeMultipleOrDefault(), limits.maxPixels(), validator.maxSteps(),
                         RequestValidator.MAX_GUIDANCE_SCALE, limits.maxImages(), limits.maxPromptLength()),
                 SamplerCatalog.NAMES);
     }

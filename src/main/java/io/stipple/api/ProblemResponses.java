@@ -1,11 +1,13 @@
 package io.stipple.api;
 
 import io.stipple.api.InvalidRequestException.FieldViolation;
+import io.stipple.engine.ErrorLog;
 import io.stipple.engine.JobCancelledException;
 import io.stipple.engine.JobFailedException;
 import io.stipple.engine.JobFailure;
 import io.stipple.engine.NotAcceptingException;
 import io.stipple.engine.QueueFullException;
+import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -68,12 +70,19 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
         JobFailure failure = e.failure();
         FailureProblem answer = FailureProblem.of(failure);
         if (!failure.retryable()) {
-            log.error("Generation failed", e.getCause());
             return problem(answer.status(), answer.title(), answer.detail(), List.of(), HttpHeaders.EMPTY);
         }
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, "1");
         return problem(answer.status(), answer.title(), answer.detail(), List.of(), headers);
+    }
+
+    /** Anything else is the server's fault: a 500 with an error id, the trace only in the log. */
+    @ExceptionHandler(Exception.class)
+    ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
+        String errorId = ErrorLog.write(log, request.getMethod() + " " + request.getRequestURI() + " failed", e);
+        return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal server error",
+                ErrorLog.clientMessage("The server failed on this request", errorId), List.of(), HttpHeaders.EMPTY);
     }
 
     @ExceptionHandler(JobProblemException.class)

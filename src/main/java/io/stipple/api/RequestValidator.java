@@ -99,10 +99,10 @@ public class RequestValidator {
     }
 
     private void checkSide(List<FieldViolation> violations, String field, int value) {
-        int factor = spec.vaeScaleFactor();
-        if (value < factor || value % factor != 0) {
-            violations.add(new FieldViolation(field, field + " must be a positive multiple of " + factor
-                    + " (the model's vae_scale_factor), got " + value));
+        int multiple = spec.sizeMultipleOrDefault();
+        if (value < multiple || value % multiple != 0) {
+            violations.add(new FieldViolation(field, field + " must be a positive multiple of " + multiple
+                    + " (the model's size multiple), got " + value));
         }
     }
 

@@ -13,15 +13,15 @@ import org.springframework.util.unit.DataSize;
  *
  * @param modelDir pipeline directory to serve; unset serves the model embedded in the application
  * @param device   where the pipeline runs: auto (CUDA when present), cpu or gpu
- * @param cpuThreads libtorch intra-op threads: on small models one thread beats several, whose
- *                 synchronisation costs more than it saves (docs/BENCHMARKS.md), and it leaves the other
- *                 cores to HTTP and PNG encoding; raise it for large models on many-core CPUs
+ * @param cpuThreads libtorch intra-op threads; unset chooses from the U-Net's size: one for small models,
+ *                 where one thread beats several whose synchronisation costs more than it saves and leaves
+ *                 the other cores to HTTP and PNG encoding, every core for large ones (docs/BENCHMARKS.md)
  */
 @ConfigurationProperties("stipple")
 public record StippleProperties(
         Path modelDir,
         @DefaultValue("auto") DeviceSetting device,
-        @DefaultValue("1") int cpuThreads,
+        Integer cpuThreads,
         @DefaultValue Limits limits,
         @DefaultValue Queue queue,
         @DefaultValue Batch batch,

@@ -4,7 +4,10 @@ import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.HealthIndicator;
 import org.springframework.stereotype.Component;
 
-/** Part of readiness: the model is loaded (or the context would not exist) and the worker is alive. */
+/**
+ * Part of readiness: the model is loaded (or the context would not exist), the worker has run it once at the
+ * default size, and it is alive.
+ */
 @Component("engine")
 class EngineHealth implements HealthIndicator {
     private final GenerationService service;
@@ -15,6 +18,9 @@ class EngineHealth implements HealthIndicator {
 
     @Override
     public Health health() {
-        return service.ready() ? Health.up().build() : Health.down().withDetail("worker", "not running").build();
+        if (service.ready()) {
+            return Health.up().build();
+        }
+        return Health.down().withDetail("worker", service.warmingUp() ? "warming up" : "not running").build();
     }
 }

@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.springframework.context.SmartLifecycle;
@@ -32,6 +34,8 @@ public class GenerationService implements SmartLifecycle {
     private final EngineMetrics metrics;
     private final StepBatcher batcher;
     private final ExecutorService encoders;
+    /** Answers a request at its deadline even while the worker is inside one long U-Net or VAE call. */
+    private final ScheduledThreadPoolExecutor deadlines;
     private final Duration timeout;
     private final Duration grace;
     private final Thread worker;
@@ -45,6 +49,8 @@ public class GenerationService implements SmartLifecycle {
         this.grace = properties.shutdown().grace();
         this.encoders = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors() - 1),
                 runnable -> daemon(runnable, "stipple-encoder"));
+        this.deadlines = new ScheduledThreadPoolExecutor(1, runnable -> daemon(runnable, "stipple-deadlines"));
+        this.deadlines.setRemoveOnCancelPolicy(true);
         StepBatcher[] created = new StepBatcher[1];
         this.metrics = new EngineMetrics(registry, queue::size, () -> created[0].activeImages(),
                 () -> created[0].activeRows());
@@ -71,6 +77,8 @@ public class GenerationService implements SmartLifecycle {
         try {
             int position = queue.add(job, serviceRate.secondsFor(queue.size() + 1, System.nanoTime()));
             job.announceQueued(position);
+            ScheduledFuture<?> deadline = deadlines.schedule(() -> expire(job), timeout.toNanos(), TimeUnit.NANOSECONDS);
+            job.completion().whenComplete((result, failure) -> deadline.cancel(false));
             return job;
         } catch (QueueFullException e) {
             metrics.rejected("queue_full");
@@ -78,6 +86,13 @@ public class GenerationService implements SmartLifecycle {
         } catch (NotAcceptingException e) {
             metrics.rejected("shutting_down");
             throw e;
+        }
+    }
+
+    /** The worker drops the expired job's rows at its next step boundary. */
+    private void expire(Job job) {
+        if (job.fail(JobFailure.DEADLINE_EXCEEDED, null)) {
+            metrics.failed(JobFailure.Reason.DEADLINE);
         }
     }
 
@@ -121,9 +136,14 @@ public class GenerationService implements SmartLifecycle {
         return true;
     }
 
-    /** Ready to serve: the worker is alive and admitting. */
+    /** Ready to serve: the worker is alive, warmed up and admitting. */
     public boolean ready() {
-        return running && worker.isAlive();
+        return running && worker.isAlive() && batcher.warm();
+    }
+
+    /** Started, but the first model call at the default size is still running. */
+    public boolean warmingUp() {
+        return running && worker.isAlive() && !batcher.warm();
     }
 
     @Override
@@ -139,6 +159,7 @@ public class GenerationService implements SmartLifecycle {
         running = false;
         try {
             worker.join(grace.toMillis() + 5_000);
+            deadlines.shutdownNow();
             encoders.shutdown();
             encoders.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

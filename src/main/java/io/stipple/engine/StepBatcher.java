@@ -52,7 +52,8 @@ final class StepBatcher implements Runnable {
     private final LatentPreview preview;
     private final int previewEvery;
     private final int previewWidth;
-    private final int maxRows;
+    /** Rows per U-Net call: {@code stipple.batch.max-rows}, halved for good whenever a call runs out of memory. */
+    private int maxRows;
     private final boolean exact;
 
     /** Images being denoised, per latent shape; shapes take turns. */
@@ -62,6 +63,7 @@ final class StepBatcher implements Runnable {
     private int nextGroup;
     private volatile long stopDeadlineNanos = Long.MAX_VALUE;
     private volatile boolean stopping;
+    private volatile boolean warm;
     private volatile int activeImages;
     private volatile int activeRows;
 
@@ -81,6 +83,11 @@ final class StepBatcher implements Runnable {
         this.previewWidth = settings.previewWidth();
         this.maxRows = settings.maxRows();
         this.exact = settings.exact();
+    }
+
+    /** Whether the worker has run the model once at its default size (readiness waits for it). */
+    boolean warm() {
+        return warm;
     }
 
     int activeImages() {
@@ -103,6 +110,7 @@ final class StepBatcher implements Runnable {
         // The graph executor setting is thread-local, and re-optimizing for every new batch shape costs
         // more than it gains (docs/BENCHMARKS.md).
         JniUtils.setGraphExecutorOptimize(false);
+        warmUp();
         try {
             while (true) {
                 long now = System.nanoTime();
@@ -133,6 +141,19 @@ final class StepBatcher implements Runnable {
         }
     }
 
+    /** Requests that arrive meanwhile wait in the queue; a model that fails here still serves other sizes. */
+    private void warmUp() {
+        PipelineSpec spec = models.spec();
+        try {
+            log.info("Warmed up at the default size {}x{} in {} ms", spec.defaultWidth(), spec.defaultHeight(),
+                    Math.round(models.warmUp()));
+        } catch (RuntimeException e) {
+            ErrorLog.write(log, "The model failed at its default size " + spec.defaultWidth() + "x"
+                    + spec.defaultHeight() + " while warming up", e);
+        }
+        warm = true;
+    }
+
     private void dropCancelledAndExpired(long now) {
         for (Job job : queue.removeExpiredOrCancelled(now)) {
             endEarly(job, now);
@@ -151,9 +172,8 @@ final class StepBatcher implements Runnable {
             if (job.cancel()) {
                 metrics.cancelled();
             }
-        } else if (job.fail(new JobFailure(JobFailure.Reason.DEADLINE, "The request did not finish within "
-                + "stipple.request.timeout; the server is overloaded, retry later"), null)) {
-            metrics.failed(JobFailure.Reason.DEADLINE);
+        } else {
+            fail(job, JobFailure.DEADLINE_EXCEEDED, null);
         }
     }
 
@@ -196,10 +216,9 @@ final class StepBatcher implements Runnable {
                 start(job, manager, conditional, unconditional, start, textMillis);
             }
         } catch (RuntimeException e) {
-            log.error("Text encoding failed", e);
-            for (Job job : joining) {
-                fail(job, e);
-            }
+            JobFailure failure = JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
+                    "Text encoding of " + texts.size() + " prompts failed", e);
+            joining.forEach(job -> fail(job, failure, e));
         }
     }
 
@@ -243,25 +262,55 @@ final class StepBatcher implements Runnable {
     private void step() {
         List<Shape> shapes = new ArrayList<>(groups.keySet());
         Shape shape = shapes.get(nextGroup++ % shapes.size());
-        List<ScheduledImage> batch = select(groups.get(shape));
+        List<ScheduledImage> stepped = runIsolatingFailures(select(groups.get(shape)));
+        round++;
+        stepped.forEach(scheduled -> scheduled.lastRound = round);
+        stepped.stream().map(scheduled -> scheduled.owner).distinct().forEach(this::reportProgress);
+    }
+
+    /**
+     * Runs one denoising step over {@code batch}. A call that fails is retried as two halves, so that one job's
+     * bad input fails that job alone and its batch-mates step on; a call that runs out of memory also lowers
+     * the row cap for every later call. Returns the images that stepped.
+     */
+    private List<ScheduledImage> runIsolatingFailures(List<ScheduledImage> batch) {
         List<DenoisingImage> images = batch.stream().map(scheduled -> scheduled.image).toList();
         int rows = images.stream().mapToInt(DenoisingImage::rows).sum();
         long start = System.nanoTime();
         try {
             guidedStep.run(images);
+            metrics.step(rows, System.nanoTime() - start);
+            return batch;
         } catch (RuntimeException e) {
-            log.error("A U-Net step over {} rows failed", rows, e);
-            batch.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> {
-                remove(owner);
-                fail(owner.job, e);
-            });
-            return;
+            boolean outOfMemory = TorchError.outOfMemory(e);
+            List<ActiveJob> owners = batch.stream().map(scheduled -> scheduled.owner).distinct().toList();
+            if (owners.size() == 1 && !(outOfMemory && batch.size() > 1)) {
+                failOwners(batch, JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
+                        "A U-Net step over " + rows + " rows of job " + owners.get(0).job.id() + " failed", e), e);
+                return List.of();
+            }
+            if (outOfMemory && rows > 1) {
+                maxRows = Math.max(1, Math.min(maxRows, rows / 2));
+                log.warn("A U-Net call over {} rows ran out of memory; at most {} rows per call from now on", rows,
+                        maxRows);
+            } else {
+                log.warn("A U-Net call over {} rows of {} jobs failed ({}); retrying them in two halves", rows,
+                        owners.size(), TorchError.summary(e));
+            }
+            List<List<ScheduledImage>> halves = outOfMemory && owners.size() == 1
+                    ? List.of(batch.subList(0, batch.size() / 2), batch.subList(batch.size() / 2, batch.size()))
+                    : halvesByOwner(batch, owners);
+            List<ScheduledImage> stepped = new ArrayList<>(runIsolatingFailures(halves.get(0)));
+            stepped.addAll(runIsolatingFailures(halves.get(1)));
+            return stepped;
         }
-        long end = System.nanoTime();
-        metrics.step(rows, end - start);
-        round++;
-        batch.forEach(scheduled -> scheduled.lastRound = round);
-        batch.stream().map(scheduled -> scheduled.owner).distinct().forEach(this::reportProgress);
+    }
+
+    /** The images of the first half of {@code owners}, then those of the second: a job is never split. */
+    private static List<List<ScheduledImage>> halvesByOwner(List<ScheduledImage> batch, List<ActiveJob> owners) {
+        Set<ActiveJob> first = new LinkedHashSet<>(owners.subList(0, owners.size() / 2));
+        return List.of(batch.stream().filter(scheduled -> first.contains(scheduled.owner)).toList(),
+                batch.stream().filter(scheduled -> !first.contains(scheduled.owner)).toList());
     }
 
     private List<ScheduledImage> select(List<ScheduledImage> group) {
@@ -291,8 +340,14 @@ final class StepBatcher implements Runnable {
             float[] latent = running.images.get(0).latent().toFloatArray();
             int height = (int) running.latentShape.get(2);
             int width = (int) running.latentShape.get(3);
-            encoders.execute(() -> running.job.previewed(completed,
-                    PngEncoder.encode(preview.render(latent, height, width, previewWidth))));
+            encoders.execute(() -> {
+                try {
+                    running.job.previewed(completed, PngEncoder.encode(preview.render(latent, height, width, previewWidth)));
+                } catch (RuntimeException e) {
+                    log.warn("The preview of job {} at step {} failed; the job goes on without it", running.job.id(),
+                            completed, e);
+                }
+            });
         }
     }
 
@@ -327,11 +382,8 @@ final class StepBatcher implements Runnable {
         try {
             pixels = decoder.decode(finished.stream().map(scheduled -> scheduled.image.latent()).toList());
         } catch (RuntimeException e) {
-            log.error("VAE decoding of {} images failed", finished.size(), e);
-            finished.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> {
-                remove(owner);
-                fail(owner.job, e);
-            });
+            failOwners(finished, JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
+                    "VAE decoding of " + finished.size() + " images failed", e), e);
             return;
         }
         double millis = (System.nanoTime() - now) / 1e6;
@@ -346,8 +398,21 @@ final class StepBatcher implements Runnable {
         }
     }
 
-    /** On an encoder thread: PNGs, the result, and the job's completion. */
+    /**
+     * On an encoder thread: PNGs, the result, and the job's completion. Whatever goes wrong here fails the
+     * job: nothing else would ever answer it.
+     */
     private void complete(ActiveJob owner) {
+        try {
+            encodeAndSucceed(owner);
+        } catch (RuntimeException | Error e) {
+            JobFailure failure = JobFailure.logged(JobFailure.Reason.INTERNAL_ERROR, log,
+                    "Encoding the images of job " + owner.job.id() + " failed", e);
+            fail(owner.job, failure, e);
+        }
+    }
+
+    private void encodeAndSucceed(ActiveJob owner) {
         Job job = owner.job;
         GenerationRequest request = job.request();
         long start = System.nanoTime();
@@ -376,10 +441,17 @@ final class StepBatcher implements Runnable {
         updateGauges();
     }
 
-    private void fail(Job job, RuntimeException cause) {
-        if (job.fail(new JobFailure(JobFailure.Reason.MODEL_ERROR, "The model failed on this request: "
-                + cause.getMessage()), cause)) {
-            metrics.failed(JobFailure.Reason.MODEL_ERROR);
+    /** Fails every job that owns one of {@code images}, and takes its images out of the step groups. */
+    private void failOwners(List<ScheduledImage> images, JobFailure failure, Throwable cause) {
+        images.stream().map(scheduled -> scheduled.owner).distinct().forEach(owner -> {
+            remove(owner);
+            fail(owner.job, failure, cause);
+        });
+    }
+
+    private void fail(Job job, JobFailure failure, Throwable cause) {
+        if (job.fail(failure, cause)) {
+            metrics.failed(failure.reason());
         }
     }
 
@@ -388,14 +460,10 @@ final class StepBatcher implements Runnable {
                 "The server shut down before the request finished; retry on another replica or later");
         for (ActiveJob running : List.copyOf(active)) {
             remove(running);
-            if (running.job.fail(shutdown, null)) {
-                metrics.failed(JobFailure.Reason.SHUTDOWN);
-            }
+            fail(running.job, shutdown, null);
         }
         for (Job job : queue.drain()) {
-            if (job.fail(shutdown, null)) {
-                metrics.failed(JobFailure.Reason.SHUTDOWN);
-            }
+            fail(job, shutdown, null);
         }
         updateGauges();
     }

@@ -13,8 +13,9 @@ import java.util.List;
 
 /**
  * A pipeline directory loaded onto a device: tokenizer, text encoder, U-Net and VAE decoder. Loading
- * runs each module once on dummy inputs and refuses the directory if a module's output has the wrong
- * shape, so a broken export fails at startup with the file named, not on a user's request.
+ * runs each module once on dummy inputs of a small size ({@link PipelineSpec#probeSide()}) and refuses the
+ * directory if a module's output has the wrong shape, so a broken export fails at startup with the file
+ * named, not on a user's request.
  */
 public final class LoadedPipeline implements AutoCloseable {
     private final PipelineDirectory directory;
@@ -73,18 +74,16 @@ public final class LoadedPipeline implements AutoCloseable {
         int length = spec.textMaxLength();
         int channels = spec.latentChannels();
         int factor = spec.vaeScaleFactor();
-        int latentHeight = spec.defaultHeight() / factor;
-        int latentWidth = spec.defaultWidth() / factor;
+        int latentSide = spec.probeSide() / factor;
         try (NDManager manager = NDManager.newBaseManager(device)) {
-            NDArray ids = manager.full(new Shape(2, length), (long) spec.padTokenId(), DataType.INT64);
-            NDArray hidden = single(textEncoder, new NDList(ids));
+            NDArray hidden = encodePadding(manager, 2);
             if (hidden.getShape().dimension() != 3 || hidden.getShape().get(0) != 2
                     || hidden.getShape().get(1) != length) {
                 throw wrongShape(textEncoder, hidden, "[2, " + length + ", D] for input_ids [2, " + length + "]");
             }
             int hiddenSize = Math.toIntExact(hidden.getShape().get(2));
 
-            Shape latentShape = new Shape(2, channels, latentHeight, latentWidth);
+            Shape latentShape = new Shape(2, channels, latentSide, latentSide);
             NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
             NDArray timesteps = manager.create(new float[] {999f, 1f});
             NDArray noise = single(unet, new NDList(sample, timesteps, hidden));
@@ -93,7 +92,7 @@ public final class LoadedPipeline implements AutoCloseable {
             }
 
             NDArray image = single(vaeDecoder, new NDList(sample.get("0:1")));
-            Shape imageShape = new Shape(1, 3, latentHeight * (long) factor, latentWidth * (long) factor);
+            Shape imageShape = new Shape(1, 3, latentSide * (long) factor, latentSide * (long) factor);
             if (!image.getShape().equals(imageShape)) {
                 throw wrongShape(vaeDecoder, image, imageShape + " (latent size × vae_scale_factor " + factor + ")");
             }
@@ -103,6 +102,31 @@ public final class LoadedPipeline implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new ModelDirectoryException(directory.root() + ": dry run failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Runs the U-Net for one guided image and the decoder for one image at the default size, so that the
+     * first request does not pay for the allocations (and, on CUDA, the kernel selection) of that size.
+     * Returns the milliseconds it took.
+     */
+    public double warmUp() {
+        PipelineSpec spec = directory.spec();
+        long start = System.nanoTime();
+        try (NDManager manager = NDManager.newBaseManager(device)) {
+            Shape latentShape = new Shape(2, spec.latentChannels(), spec.defaultHeight() / spec.vaeScaleFactor(),
+                    spec.defaultWidth() / spec.vaeScaleFactor());
+            NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
+            unet.forward(new NDList(sample, manager.create(new float[] {999f, 999f}), encodePadding(manager, 2)));
+            vaeDecoder.forward(new NDList(sample.get("0:1")));
+        }
+        return (System.nanoTime() - start) / 1e6;
+    }
+
+    /** The text encoder's hidden states for {@code rows} prompts of padding only. */
+    private NDArray encodePadding(NDManager manager, int rows) {
+        int length = directory.spec().textMaxLength();
+        NDArray ids = manager.full(new Shape(rows, length), (long) directory.spec().padTokenId(), DataType.INT64);
+        return single(textEncoder, new NDList(ids));
     }
 
     private NDArray single(TorchScriptModule module, NDList inputs) {

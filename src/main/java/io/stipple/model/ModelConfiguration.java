@@ -21,14 +21,16 @@ class ModelConfiguration {
         PipelineDirectory directory = PipelineDirectory.open(root);
         long start = System.nanoTime();
         Device device = properties.device().resolve();
-        if (properties.cpuThreads() < 1) {
-            throw new IllegalArgumentException("stipple.cpu-threads must be at least 1, got " + properties.cpuThreads());
+        int threads = properties.cpuThreads() != null ? properties.cpuThreads() : CpuThreads.forModel(directory);
+        if (threads < 1) {
+            throw new IllegalArgumentException("stipple.cpu-threads must be at least 1, got " + threads);
         }
-        JniUtils.setNumThreads(properties.cpuThreads());
+        JniUtils.setNumThreads(threads);
+        Nnpack.disable();
         LoadedPipeline pipeline = LoadedPipeline.load(directory, device);
-        log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads) in {} ms", directory.spec().name(),
-                properties.modelDir() != null ? root : "the embedded default model", pipeline.device(),
-                properties.cpuThreads(), (System.nanoTime() - start) / 1_000_000);
+        log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads{}) in {} ms", directory.spec().name(),
+                properties.modelDir() != null ? root : "the embedded default model", pipeline.device(), threads,
+                properties.cpuThreads() != null ? "" : ", chosen from the model's size", (System.nanoTime() - start) / 1_000_000);
         return pipeline;
     }
 

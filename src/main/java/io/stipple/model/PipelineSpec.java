@@ -10,6 +10,7 @@ public record PipelineSpec(
         @JsonProperty("latent_channels") Integer latentChannels,
         @JsonProperty("vae_scale_factor") Integer vaeScaleFactor,
         @JsonProperty("scaling_factor") Double scalingFactor,
+        @JsonProperty("size_multiple") Integer sizeMultiple,
         @JsonProperty("text_max_length") Integer textMaxLength,
         @JsonProperty("pad_token_id") Integer padTokenId,
         @JsonProperty("default_width") Integer defaultWidth,
@@ -19,6 +20,26 @@ public record PipelineSpec(
         @JsonProperty("default_sampler") String defaultSampler) {
 
     public static final String FORMAT = "stipple-pipeline/1";
+
+    /**
+     * What request widths and heights must be multiples of: {@code size_multiple} where the U-Net needs more
+     * than the VAE (a Stable Diffusion U-Net halves the latent three times, so images come in multiples of
+     * 8 × 8 = 64), else {@code vae_scale_factor}.
+     */
+    public int sizeMultipleOrDefault() {
+        return sizeMultiple == null ? vaeScaleFactor : sizeMultiple;
+    }
+
+    /**
+     * A small valid image side for the checks at start-up: enough for 8 latent pixels (a U-Net that halves
+     * its input three times still has one), a multiple of the size multiple, never above the default size.
+     * Checking at the default size would cost a full-size model minutes and gigabytes before the first request.
+     */
+    public int probeSide() {
+        int multiple = sizeMultipleOrDefault();
+        int side = (8 * vaeScaleFactor + multiple - 1) / multiple * multiple;
+        return Math.min(side, Math.min(defaultWidth, defaultHeight));
+    }
 
     /** The defaults diffusers' Stable Diffusion pipeline uses where {@code pipeline.json} names none. */
     public int stepsOrDefault() {
@@ -52,8 +73,13 @@ public record PipelineSpec(
         requirePositive(problems, "default_width", defaultWidth);
         requirePositive(problems, "default_height", defaultHeight);
         if (vaeScaleFactor != null && vaeScaleFactor > 0) {
-            requireMultiple(problems, "default_width", defaultWidth, vaeScaleFactor);
-            requireMultiple(problems, "default_height", defaultHeight, vaeScaleFactor);
+            if (sizeMultiple != null && (sizeMultiple < 1 || sizeMultiple % vaeScaleFactor != 0)) {
+                problems.append("; size_multiple must be a positive multiple of vae_scale_factor ").append(vaeScaleFactor)
+                        .append(", got ").append(sizeMultiple);
+            } else {
+                requireMultiple(problems, "default_width", defaultWidth, sizeMultipleOrDefault());
+                requireMultiple(problems, "default_height", defaultHeight, sizeMultipleOrDefault());
+            }
         }
         if (defaultSteps != null && defaultSteps < 1) {
             problems.append("; default_steps must be at least 1, got ").append(defaultSteps);
@@ -78,10 +104,11 @@ public record PipelineSpec(
         }
     }
 
-    private static void requireMultiple(StringBuilder problems, String field, Integer value, int factor) {
-        if (value != null && value > 0 && value % factor != 0) {
-            problems.append("; ").append(field).append(" must be a multiple of vae_scale_factor ")
-                    .append(factor).append(", got ").append(value);
+    private void requireMultiple(StringBuilder problems, String field, Integer value, int multiple) {
+        if (value != null && value > 0 && value % multiple != 0) {
+            problems.append("; ").append(field).append(" must be a multiple of ")
+                    .append(sizeMultiple == null ? "vae_scale_factor " : "size_multiple ")
+                    .append(multiple).append(", got ").append(value);
         }
     }
 

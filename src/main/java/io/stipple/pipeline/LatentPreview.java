@@ -30,8 +30,10 @@ public final class LatentPreview {
         PipelineSpec spec = models.spec();
         int channels = spec.latentChannels();
         int factor = spec.vaeScaleFactor();
-        int height = spec.defaultHeight() / factor;
-        int width = spec.defaultWidth() / factor;
+        // A small size fits as well as the default one: the map is per latent pixel, and 8 samples of 8×8
+        // latents are hundreds of pixels for 3 × (C + 1) weights.
+        int height = spec.probeSide() / factor;
+        int width = spec.probeSide() / factor;
         try (NDManager manager = NDManager.newBaseManager(models.device())) {
             Shape shape = new Shape(FIT_SAMPLES, channels, height, width);
             NDArray latents = new SeededNoise(0).standardNormal(manager, shape);

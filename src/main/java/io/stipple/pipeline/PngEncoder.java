@@ -8,6 +8,12 @@ import javax.imageio.ImageIO;
 
 /** PNG bytes of an image; deterministic, so the same pixels always give the same file. */
 public final class PngEncoder {
+    static {
+        // By default ImageIO writes every stream through a temporary file, whose shutdown hook makes encoding
+        // throw during JVM shutdown, exactly when the last requests are being answered. PNGs are small: memory.
+        ImageIO.setUseCache(false);
+    }
+
     private PngEncoder() {
     }
 

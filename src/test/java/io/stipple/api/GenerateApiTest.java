@@ -235,7 +235,7 @@ class GenerateApiTest {
                 bad("empty body", "", null, "missing"),
                 bad("null body", "null", null, "missing"),
                 bad("width not a multiple of 8", body("prompt", PROMPT, "width", 100), "width",
-                        "positive multiple of 8 (the model's vae_scale_factor), got 100"),
+                        "positive multiple of 8 (the model's size multiple), got 100"),
                 bad("zero width", body("prompt", PROMPT, "width", 0), "width", "positive multiple of 8"),
                 bad("negative height", body("prompt", PROMPT, "height", -64), "height", "got -64"),
                 bad("pixel budget", body("prompt", PROMPT, "width", 2048, "height", 1024), "width",

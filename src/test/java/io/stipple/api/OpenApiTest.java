@@ -209,7 +209,7 @@ class OpenApiTest {
     /** The documented problems are the server's own words. */
     @Test
     void problemExamplesAreWhatTheServerAnswers() {
-        JsonNode invalid = json(http.generate(body("prompt", "a cat", "width", 100)));
+        JsonNode invalid = json(http.generate(body("prompt", "a cat", "steps", validator.maxSteps() + 1)));
         JsonNode documented = operation("/generate", "post").at("/responses/400/content/application~1problem+json/example");
         assertEquals(invalid, documented);
 

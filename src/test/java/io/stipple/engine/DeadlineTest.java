@@ -31,7 +31,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
         "stipple.request.timeout=300ms",
         "stipple.batch.max-rows=2"})
 class DeadlineTest {
-    /** The deadline is checked between steps; a step or two late is on time. */
+    /** A timer answers at the deadline; the slack is for a busy machine's scheduling. */
     private static final Duration WITHIN = Duration.ofSeconds(2);
 
     @Autowired
@@ -60,10 +60,12 @@ class DeadlineTest {
         assertTrue(millis >= 300, "failed after " + millis + " ms");
         assertTrue(running.step() > 0 && running.step() < running.steps(), "stopped at step " + running.step());
         assertTrue(running.failure().retryable());
-        assertEquals(0, gauge(registry, "stipple.active.rows"));
-        assertEquals(0, gauge(registry, "stipple.queue.depth"));
-        assertMetersSoon(() -> assertEquals(failedBefore + 2,
-                count(registry, "stipple.failures", "reason", "deadline")));
+        // The answer goes out at the deadline; the worker drops the rows at its next step boundary.
+        assertMetersSoon(() -> {
+            assertEquals(0, gauge(registry, "stipple.active.rows"));
+            assertEquals(0, gauge(registry, "stipple.queue.depth"));
+            assertEquals(failedBefore + 2, count(registry, "stipple.failures", "reason", "deadline"));
+        });
     }
 
     @Test

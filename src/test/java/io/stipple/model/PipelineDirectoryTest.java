@@ -47,6 +47,14 @@ class PipelineDirectoryTest {
     }
 
     @Test
+    void sizeMultipleDefaultsToTheVaeScaleFactor() {
+        assertEquals(8, PipelineDirectory.open(directory).spec().sizeMultipleOrDefault());
+        TestPipelines.editJson(directory, PipelineDirectory.PIPELINE,
+                spec -> spec.put("size_multiple", 16).put("default_width", 48).put("default_height", 16));
+        assertEquals(16, PipelineDirectory.open(directory).spec().sizeMultipleOrDefault());
+    }
+
+    @Test
     void missingDirectoryIsRefused() {
         Path absent = directory.resolve("absent");
         ModelDirectoryException e = assertThrows(ModelDirectoryException.class, () -> PipelineDirectory.open(absent));
@@ -67,6 +75,10 @@ class PipelineDirectoryTest {
                         "latent_channels must be a positive integer, got null"),
                 broken("width not a multiple of vae_scale_factor", spec -> spec.put("default_width", 60),
                         "default_width must be a multiple of vae_scale_factor 8, got 60"),
+                broken("size_multiple not a multiple of vae_scale_factor", spec -> spec.put("size_multiple", 12),
+                        "size_multiple must be a positive multiple of vae_scale_factor 8, got 12"),
+                broken("width not a multiple of size_multiple", spec -> spec.put("size_multiple", 64).put("default_width", 32),
+                        "default_width must be a multiple of size_multiple 64, got 32"),
                 broken("negative pad_token_id", spec -> spec.put("pad_token_id", -1),
                         "pad_token_id must be a non-negative integer, got -1"),
                 broken("unknown key", spec -> spec.put("latent_chanels", 4), "latent_chanels"));

@@ -150,7 +150,7 @@ class WebPageTest {
         });
         String text = errors.getText();
         assertTrue(text.startsWith("Invalid request"), text);
-        assertTrue(text.contains("width must be a positive multiple of 8 (the model's vae_scale_factor), got 100"), text);
+        assertTrue(text.contains("width must be a positive multiple of 8 (the model's size multiple), got 100"), text);
         assertTrue(text.contains("prompt"), text);
         assertTrue(text.contains("steps"), text);
         for (String name : List.of("prompt", "width", "steps")) {

@@ -1,0 +1,121 @@
+package io.stipple.engine;
+
+import static io.stipple.engine.EngineTesting.PATIENCE;
+import static io.stipple.engine.EngineTesting.assertFails;
+import static io.stipple.engine.EngineTesting.request;
+import static io.stipple.engine.EngineTesting.result;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
+
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.TestPipelines;
+import io.stipple.testing.StippleHttp;
+import java.io.IOException;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * A model that fails on one request's input (the tiny fixture with src/tools/fixture/make_faulty_parts.py's
+ * modules: a prompt with "pink" makes the U-Net raise, "gray" makes it run out of memory in calls of more than
+ * 4 rows, "brown" makes one U-Net call last seconds) fails that request alone, with a short problem that
+ * carries an error id and no trace; its batch-mates finish; and a deadline holds even inside one long call.
+ */
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.request.timeout=700ms")
+class FaultIsolationTest {
+    private static final String ERROR_ID = "\\(error [0-9a-f]{8}\\); the server log has the details under that id";
+
+    @Autowired
+    GenerationService service;
+    @Autowired
+    MeterRegistry registry;
+    @LocalServerPort
+    int port;
+
+    @DynamicPropertySource
+    static void faultyModel(DynamicPropertyRegistry properties) throws IOException {
+        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
+        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
+        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
+        properties.add("stipple.model-dir", directory::toString);
+    }
+
+    @Test
+    void aPoisonedJobFailsAloneAndItsBatchMatesFinish() {
+        List<Job> healthy = List.of(service.submit(request("a red circle", 64, 64, 8, 5.0, "ddim", 1)),
+                service.submit(request("a blue square", 64, 64, 8, 5.0, "ddim", 2)));
+        Job poisoned = service.submit(request("a pink circle", 64, 64, 8, 5.0, "ddim", 3));
+        List<Job> after = List.of(service.submit(request("a green circle", 64, 64, 8, 5.0, "euler_a", 4)),
+                service.submit(request("a red square", 64, 64, 8, 1.0, "ddim", 5, 2)));
+
+        assertFails(poisoned, JobFailure.Reason.MODEL_ERROR, PATIENCE);
+        String message = poisoned.failure().message();
+        assertTrue(message.matches("The model failed on this request " + ERROR_ID), message);
+        for (Job job : List.of(healthy.get(0), healthy.get(1), after.get(0), after.get(1))) {
+            assertEquals(job.request().imageCount(), result(job).images().size());
+        }
+        assertTrue(service.ready(), "the engine keeps serving");
+        assertEquals(1, result(service.submit(request("a red circle", 64, 64, 2, 5.0, "ddim", 6))).images().size());
+    }
+
+    /**
+     * "gray" makes the U-Net report libtorch's out-of-memory error for calls of more than 4 rows: the call is
+     * split, the job succeeds, and later calls stay within 4 rows even for prompts that would fit more.
+     */
+    @Test
+    void runningOutOfMemorySplitsTheCallAndLowersTheRowCap() {
+        Job hungry = service.submit(request("a gray circle", 64, 64, 3, 5.0, "ddim", 8, 4));
+        assertEquals(4, result(hungry).images().size());
+
+        DistributionSummary rows = registry.get("stipple.batch.rows").summary();
+        long callsBefore = rows.count();
+        double rowsBefore = rows.totalAmount();
+        Job large = service.submit(request("a red circle", 64, 64, 3, 5.0, "ddim", 9, 4));
+        assertEquals(4, result(large).images().size());
+        assertEquals(6, rows.count() - callsBefore, "3 steps of 8 rows in calls of at most 4");
+        assertEquals(24, rows.totalAmount() - rowsBefore);
+    }
+
+    @Test
+    void aModelErrorAnswers500WithAnErrorIdAndNoTrace() {
+        HttpResponse<byte[]> response = new StippleHttp(port).generate(StippleHttp.body("prompt", "a pink square"));
+        JsonNode problem = StippleHttp.assertProblem(response, 500, null, "The model failed on this request");
+        String body = new String(response.body());
+        assertTrue(problem.get("detail").asString().matches("The model failed on this request " + ERROR_ID), body);
+        assertFalse(body.contains("Traceback") || body.contains(".py") || body.contains("poisoned"), body);
+    }
+
+    /** The 503 goes out at the deadline, while the worker is still inside the one long U-Net call. */
+    @Test
+    void theDeadlineHoldsInsideOneLongCall() throws Exception {
+        long start = System.nanoTime();
+        Job slow = service.submit(request("a brown circle", 384, 384, 2, 5.0, "ddim", 7));
+        Throwable failure = slow.completion().handle((result, error) -> error).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+        double answeredAfterMillis = (System.nanoTime() - start) / 1e6;
+        assertEquals(JobFailure.Reason.DEADLINE, ((JobFailedException) failure).failure().reason());
+        assertTrue(answeredAfterMillis >= 700, "answered after " + answeredAfterMillis + " ms");
+
+        await().atMost(PATIENCE).until(() -> EngineTesting.gauge(registry, "stipple.active.rows") == 0);
+        double longestStepMillis = registry.get("stipple.step.duration").timer().max(TimeUnit.MILLISECONDS);
+        assertTrue(longestStepMillis > answeredAfterMillis, "the answer (" + answeredAfterMillis
+                + " ms) came before the step ended (" + longestStepMillis + " ms)");
+        System.out.printf("Deadline 700 ms: answered after %.0f ms; the U-Net call took %.0f ms%n", answeredAfterMillis,
+                longestStepMillis);
+        assertFalse(Duration.ofNanos(System.nanoTime() - start).compareTo(PATIENCE) > 0);
+    }
+}

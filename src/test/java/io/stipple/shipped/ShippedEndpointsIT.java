@@ -1,0 +1,168 @@
+package io.stipple.shipped;
+
+import static io.stipple.testing.StippleHttp.assertProblem;
+import static io.stipple.testing.StippleHttp.body;
+import static io.stipple.testing.StippleHttp.json;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.stipple.testing.Png;
+import io.stipple.testing.StippleHttp;
+import java.awt.image.BufferedImage;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * Every public endpoint of the jar as shipped: the embedded default model, no settings. Fixtures prove the
+ * math; this proves the product (a 500 on {@code /v3/api-docs} once escaped because its test ran only on a
+ * fixture). The last test reads the server's log: operators see startup and nothing per request.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ShippedEndpointsIT {
+    private static ShippedJar jar;
+    private static StippleHttp http;
+    private static JsonNode model;
+
+    @BeforeAll
+    static void startTheJar() throws Exception {
+        jar = ShippedJar.start();
+        http = jar.http;
+        model = json(http.get("/v1/model"));
+    }
+
+    @AfterAll
+    static void stopTheJar() throws Exception {
+        if (jar != null) {
+            jar.close();
+        }
+    }
+
+    @Test
+    void servesTheEmbeddedModel() {
+        assertEquals("stipple-shapes", model.get("name").asString());
+        assertTrue(model.at("/limits/size_multiple").asInt() >= 1);
+    }
+
+    @Test
+    void generatesTheModelsDefaultImageAsJsonAndAsPng() {
+        JsonNode answer = http.generateJson(body("prompt", "a red circle on a blue background", "seed", 7));
+        JsonNode image = answer.at("/images/0");
+        assertEquals(model.at("/defaults/width").asInt(), image.get("width").asInt());
+        BufferedImage pixels = Png.decode(StippleHttp.png(image));
+        assertEquals(model.at("/defaults/width").asInt(), pixels.getWidth());
+        assertEquals(model.at("/defaults/height").asInt(), pixels.getHeight());
+
+        HttpResponse<byte[]> png = http.generate(body("prompt", "a red circle on a blue background", "seed", 7),
+                "Accept", "image/png");
+        assertEquals(200, png.statusCode());
+        assertEquals("7", png.headers().firstValue("X-Stipple-Seed").orElseThrow());
+        assertEquals(List.of(StippleHttp.png(image).length), List.of(png.body().length), "same seed, same PNG");
+    }
+
+    @Test
+    void answersInvalidRequestsWithProblems() {
+        int multiple = model.at("/limits/size_multiple").asInt();
+        if (multiple > 1) {
+            assertProblem(http.generate(body("prompt", "a cat", "width", multiple + 1)), 400, "width", "multiple of " + multiple);
+        }
+        assertProblem(http.generate(body("prompt", "a cat", "sampler", "plms")), 400, "sampler", "plms");
+        assertProblem(http.generate("{\"prompt\": "), 400, null, "not valid JSON");
+        assertProblem(http.get("/v1/jobs/no-such-job"), 404, null, "no-such-job");
+    }
+
+    @Test
+    void runsAnAsyncJobWithEventsImagesAndCancellation() {
+        HttpResponse<byte[]> accepted = http.post("/v1/jobs", body("prompt", "a blue square", "seed", 3));
+        assertEquals(202, accepted.statusCode(), () -> new String(accepted.body()));
+        String location = accepted.headers().firstValue("Location").orElseThrow();
+        String last;
+        try (StippleHttp.EventStream events = http.events(location + "/events")) {
+            StippleHttp.Event event;
+            do {
+                event = events.next();
+            } while (event != null && !List.of("succeeded", "failed", "cancelled").contains(event.name()));
+            last = event == null ? null : event.name();
+        }
+        assertEquals("succeeded", last);
+        assertEquals("succeeded", json(http.get(location)).get("status").asString());
+        HttpResponse<byte[]> image = http.get(location + "/images/0");
+        assertEquals(200, image.statusCode());
+        Png.decode(image.body());
+        assertProblem(http.delete(location), 409, null, "already succeeded");
+
+        HttpResponse<byte[]> long_ = http.post("/v1/jobs", body("prompt", "a green circle", "steps", 150, "width", 512,
+                "height", 512));
+        String longJob = long_.headers().firstValue("Location").orElseThrow();
+        assertEquals(202, http.delete(longJob).statusCode());
+    }
+
+    @Test
+    void describesTheApiAndItsExamplesWork() {
+        HttpResponse<byte[]> docs = http.get("/v3/api-docs");
+        assertEquals(200, docs.statusCode(), () -> new String(docs.body(), StandardCharsets.UTF_8));
+        JsonNode api = json(docs);
+        JsonNode width = api.at("/components/schemas/GenerateRequestBody/properties/width");
+        assertEquals(model.at("/limits/size_multiple").asInt(), width.get("multipleOf").asInt());
+        assertEquals(model.at("/defaults/width").asInt(), width.get("default").asInt());
+
+        JsonNode generate = api.at("/paths/~1generate/post");
+        JsonNode example = generate.at("/requestBody/content/application~1json/example");
+        assertEquals(200, http.generate(example.toString()).statusCode(), "the documented example request works");
+        JsonNode documentedInvalid = generate.at("/responses/400/content/application~1problem+json/example");
+        int maxSteps = api.at("/components/schemas/GenerateRequestBody/properties/steps/maximum").asInt();
+        assertEquals(model.at("/limits/max_steps").asInt(), maxSteps);
+        assertEquals(documentedInvalid, json(http.generate(body("prompt", "a cat", "steps", maxSteps + 1))),
+                "the documented problem is the server's answer");
+
+        HttpResponse<byte[]> ui = http.get("/swagger-ui/index.html");
+        assertEquals(200, ui.statusCode());
+        assertTrue(new String(ui.body(), StandardCharsets.UTF_8).contains("swagger-ui"));
+        assertEquals(200, http.get("/v3/api-docs/swagger-config").statusCode());
+    }
+
+    @Test
+    void servesTheWebPage() {
+        for (String file : List.of("/", "/app.js", "/app.css")) {
+            HttpResponse<byte[]> response = http.get(file);
+            assertEquals(200, response.statusCode(), file);
+            assertTrue(response.body().length > 100, file);
+        }
+        assertTrue(http.get("/").headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+    }
+
+    @Test
+    void exposesHealthInfoAndMetrics() {
+        for (String probe : List.of("/actuator/health", "/actuator/health/readiness", "/actuator/health/liveness")) {
+            HttpResponse<byte[]> health = http.get(probe);
+            assertEquals(200, health.statusCode(), probe);
+            assertEquals("UP", json(health).get("status").asString(), probe);
+        }
+        assertEquals("0.1.0-SNAPSHOT", json(http.get("/actuator/info")).at("/build/version").asString());
+        String prometheus = new String(http.get("/actuator/prometheus").body(), StandardCharsets.UTF_8);
+        assertTrue(prometheus.contains("stipple_queue_depth"), "no stipple metrics in /actuator/prometheus");
+        assertEquals(200, http.get("/actuator/metrics/stipple.queue.depth").statusCode());
+    }
+
+    /** Runs last: everything above has been logged by now. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void logsNothingPerRequest() {
+        String log = jar.log();
+        assertFalse(log.contains("NNPACK"), "native NNPACK noise in the log");
+        List<String> afterStartup = log.lines().dropWhile(line -> !line.contains("Started StippleApplication")).skip(1)
+                .toList();
+        List<String> problems = afterStartup.stream().filter(line -> line.contains(" WARN ") || line.contains(" ERROR ")
+                || !line.matches("^\\d{4}-\\d\\d-\\d\\dT.*")).toList();
+        assertEquals(List.of(), problems, "warnings, errors or unformatted (native) lines after startup");
+        assertTrue(afterStartup.size() <= 6, () -> "more than the one-time lines after startup:\n" + afterStartup);
+    }
+}
