@@ -27,8 +27,8 @@ public final class PromptEncoder {
         this.padTokenId = pipeline.spec().padTokenId();
     }
 
-    /** One row of token ids per prompt, padded: int64 [prompts, text_max_length]. */
-    long[] tokenIds(String prompt) {
+    /** The token ids of one prompt, truncated and padded to {@code text_max_length}. */
+    public long[] tokenIds(String prompt) {
         long[] ids = tokenizer.encode(prompt).getIds();
         long[] padded = Arrays.copyOf(ids, maxLength);
         Arrays.fill(padded, Math.min(ids.length, maxLength), maxLength, padTokenId);

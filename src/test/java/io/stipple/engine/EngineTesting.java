@@ -1,6 +1,5 @@
 package io.stipple.engine;
 
-import static io.stipple.testing.Png.decode;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -13,9 +12,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.stipple.pipeline.GeneratedImage;
+import io.stipple.testing.Png;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,32 +147,13 @@ final class EngineTesting {
         return result.images().stream().map(GeneratedImage::png).toList();
     }
 
-    /** The largest difference of one colour channel of one pixel between two images of one size, in grey levels. */
-    static int maxChannelDifference(byte[] png, byte[] otherPng) {
-        BufferedImage image = decode(png);
-        BufferedImage other = decode(otherPng);
-        assertEquals(image.getWidth(), other.getWidth());
-        assertEquals(image.getHeight(), other.getHeight());
-        int max = 0;
-        for (int y = 0; y < image.getHeight(); y++) {
-            for (int x = 0; x < image.getWidth(); x++) {
-                int rgb = image.getRGB(x, y);
-                int otherRgb = other.getRGB(x, y);
-                for (int shift = 0; shift <= 16; shift += 8) {
-                    max = Math.max(max, Math.abs((rgb >> shift & 0xff) - (otherRgb >> shift & 0xff)));
-                }
-            }
-        }
-        return max;
-    }
-
     /** Per image of two results of one request, the largest channel difference. */
     static List<Integer> differences(GenerationResult result, List<byte[]> expected) {
         List<byte[]> actual = pngs(result);
         assertEquals(expected.size(), actual.size());
         List<Integer> differences = new ArrayList<>();
         for (int i = 0; i < actual.size(); i++) {
-            differences.add(maxChannelDifference(actual.get(i), expected.get(i)));
+            differences.add(Png.maxChannelDifference(actual.get(i), expected.get(i)));
         }
         return differences;
     }

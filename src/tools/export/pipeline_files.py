@@ -1,0 +1,94 @@
+"""pipeline.json and scheduler_config.json (docs/pipeline-format.md) for an exported checkpoint."""
+
+import json
+import os
+from typing import Optional
+
+from checkpoint_weights import CheckpointError
+
+FORMAT = "stipple-pipeline/1"
+SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a")
+
+# Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
+# 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo (adversarially distilled)
+# is made for 1-4 steps without guidance; one Euler-ancestral step from the trailing t = 999 is the
+# model card's recommended use.
+FAMILY_DEFAULTS = {
+    "sd": {"default_steps": 30, "default_guidance_scale": 7.5, "default_sampler": "dpmpp_2m"},
+    "turbo": {"default_steps": 1, "default_guidance_scale": 0.0, "default_sampler": "euler_a"},
+}
+
+# The keys Stipple's samplers read, with the defaults of the diffusers class a checkpoint's scheduler
+# config names (diffusers 0.25). A key that class does not have is left out, so that each sampler
+# falls back to its own class's default, as `Sampler.from_config(scheduler.config)` would.
+_COMMON = {"num_train_timesteps": 1000, "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear",
+           "trained_betas": None, "prediction_type": "epsilon", "steps_offset": 0}
+SCHEDULER_DEFAULTS = {
+    "PNDMScheduler": dict(_COMMON, timestep_spacing="leading", set_alpha_to_one=False),
+    "DDIMScheduler": dict(_COMMON, timestep_spacing="leading", set_alpha_to_one=True),
+    "DDPMScheduler": dict(_COMMON, timestep_spacing="leading"),
+    "DPMSolverMultistepScheduler": dict(_COMMON, timestep_spacing="linspace"),
+    "EulerDiscreteScheduler": dict(_COMMON, timestep_spacing="linspace"),
+    "EulerAncestralDiscreteScheduler": dict(_COMMON, timestep_spacing="linspace"),
+    "LMSDiscreteScheduler": dict(_COMMON, timestep_spacing="linspace"),
+    "UniPCMultistepScheduler": dict(_COMMON, timestep_spacing="linspace"),
+}
+
+
+def scheduler_config(source: dict, path: str) -> dict:
+    """The source's schedule with every key explicit; clip_sample false because DDIMScheduler's
+    default (true) would clip x̂₀, which SD checkpoints never intend (their DDIM configs say false)."""
+    class_name = source.get("_class_name")
+    if class_name not in SCHEDULER_DEFAULTS:
+        raise CheckpointError(f"{path}: unsupported _class_name = {class_name!r} "
+                              f"(known: {', '.join(SCHEDULER_DEFAULTS)})")
+    out = {"_class_name": class_name}
+    for key, default in SCHEDULER_DEFAULTS[class_name].items():
+        out[key] = source.get(key, default)
+    if out["beta_schedule"] not in ("linear", "scaled_linear", "squaredcos_cap_v2"):
+        raise CheckpointError(f"{path}: unsupported beta_schedule = {out['beta_schedule']!r}")
+    if out["prediction_type"] not in ("epsilon", "v_prediction"):
+        raise CheckpointError(f"{path}: unsupported prediction_type = {out['prediction_type']!r}")
+    if out["timestep_spacing"] not in ("leading", "trailing", "linspace"):
+        raise CheckpointError(f"{path}: unsupported timestep_spacing = {out['timestep_spacing']!r}")
+    out["clip_sample"] = False
+    return out
+
+
+def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
+                  scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
+                  unet_levels: int, family: str) -> dict:
+    spec = {
+        "format": FORMAT,
+        "name": name,
+        "description": description,
+        "latent_channels": latent_channels,
+        "vae_scale_factor": vae_scale_factor,
+        "scaling_factor": scaling_factor,
+        "text_max_length": text_max_length,
+        "pad_token_id": pad_token_id,
+        "default_width": unet_sample_size * vae_scale_factor,
+        "default_height": unet_sample_size * vae_scale_factor,
+        # each U-Net level halves the latents; sizes that do not divide evenly would need the
+        # skip-size upsampling that the traced graph leaves out
+        "size_multiple": vae_scale_factor * 2 ** (unet_levels - 1),
+    }
+    spec.update(FAMILY_DEFAULTS[family])
+    return spec
+
+
+def text_max_length(tokenizer_max: Optional[int], max_positions: int) -> int:
+    return min(tokenizer_max or max_positions, max_positions)
+
+
+def write_json(path: str, obj) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+
+
+def read_json(path: str) -> dict:
+    if not os.path.isfile(path):
+        raise CheckpointError(f"{path}: missing")
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)

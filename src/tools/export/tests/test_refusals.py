@@ -1,0 +1,102 @@
+"""What the exporter refuses, and that the message names the key (and value or file)."""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import unittest
+
+from support import REFERENCE
+import export_diffusers
+from safetensors_io import read_safetensors, write_safetensors
+
+SD15 = os.path.join(REFERENCE, "sd15-tiny", "checkpoint")
+
+
+class Refusals(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="stipple-export-test-")
+        self.checkpoint = os.path.join(self.tmp, "ckpt")
+        shutil.copytree(SD15, self.checkpoint)
+        for root, dirs, files in os.walk(self.checkpoint):
+            for name in dirs + files:
+                os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def edit_config(self, component, **changes):
+        path = os.path.join(self.checkpoint, component, "config.json")
+        with open(path) as f:
+            config = json.load(f)
+        config.update(changes)
+        with open(path, "w") as f:
+            json.dump(config, f)
+
+    def refused(self) -> str:
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = export_diffusers.main([self.checkpoint, os.path.join(self.tmp, "out")])
+        self.assertEqual(code, 2, err.getvalue())
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
+        return err.getvalue()
+
+    def test_sdxl_addition_embedding(self):
+        self.edit_config("unet", addition_embed_type="text_time", addition_time_embed_dim=256)
+        self.assertIn("addition_embed_type = 'text_time'", self.refused())
+
+    def test_inpainting_unet(self):
+        self.edit_config("unet", in_channels=9)
+        self.assertIn("in_channels = 9", self.refused())
+
+    def test_num_attention_heads(self):
+        self.edit_config("unet", num_attention_heads=8)
+        self.assertIn("num_attention_heads = 8", self.refused())
+
+    def test_lcm_timestep_cond(self):
+        self.edit_config("unet", time_cond_proj_dim=256)
+        self.assertIn("time_cond_proj_dim = 256", self.refused())
+
+    def test_unknown_block_type(self):
+        self.edit_config("unet", down_block_types=["SimpleCrossAttnDownBlock2D"] * 4)
+        self.assertIn("down_block_types = ['SimpleCrossAttnDownBlock2D'", self.refused())
+
+    def test_unknown_key_with_a_value(self):
+        self.edit_config("unet", new_switch=True)
+        self.assertIn("new_switch = True", self.refused())
+
+    def test_text_activation(self):
+        self.edit_config("text_encoder", hidden_act="relu")
+        self.assertIn("hidden_act = 'relu'", self.refused())
+
+    def test_second_text_encoder(self):
+        path = os.path.join(self.checkpoint, "model_index.json")
+        with open(path) as f:
+            index = json.load(f)
+        index["text_encoder_2"] = ["transformers", "CLIPTextModelWithProjection"]
+        with open(path, "w") as f:
+            json.dump(index, f)
+        self.assertIn("text_encoder_2", self.refused())
+
+    def rewrite_unet_weights(self, edit):
+        path = os.path.join(self.checkpoint, "unet", "diffusion_pytorch_model.safetensors")
+        tensors = {k: v.clone() for k, v in read_safetensors(path).items()}
+        edit(tensors)
+        write_safetensors(path, tensors)
+        return path
+
+    def test_missing_weight(self):
+        path = self.rewrite_unet_weights(lambda t: t.pop("mid_block.attentions.0.proj_in.bias"))
+        message = self.refused()
+        self.assertIn("missing keys: mid_block.attentions.0.proj_in.bias", message)
+        self.assertIn(path, message)
+
+    def test_unexpected_weight(self):
+        self.rewrite_unet_weights(lambda t: t.update({"conv_in.extra": t["conv_in.bias"]}))
+        self.assertIn("unexpected keys: conv_in.extra", self.refused())
+
+
+if __name__ == "__main__":
+    unittest.main()
