@@ -17,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * nothing per step. DJL has no setting for it: this is {@code at::globalContext().setUserEnabledNNPACK(false)},
  * called through JNA on libtorch's exported C++ symbols (Itanium ABI: the context is the first argument).
  */
-final class Nnpack {
+public final class Nnpack {
     private static final Logger log = LoggerFactory.getLogger(Nnpack.class);
     private static final String GLOBAL_CONTEXT = "_ZN2at13globalContextEv";
     private static final String SET_USER_ENABLED = "_ZN2at7Context20setUserEnabledNNPACKEb";
@@ -27,7 +27,7 @@ final class Nnpack {
     }
 
     /** Disables NNPACK in the loaded libtorch; returns whether it is now off. Call after DJL loaded libtorch. */
-    static boolean disable() {
+    public static boolean disable() {
         Path library = Path.of(LibUtils.getLibtorchPath()).resolve(System.mapLibraryName("torch_cpu"));
         if (!Files.isRegularFile(library)) {
             log.warn("Could not find {}; NNPACK stays on (expect native \"Could not initialize NNPACK\" lines)", library);

@@ -5,12 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Loading a directory's modules with libtorch: the dry run refuses modules of the wrong shape, naming the file. */
 class LoadedPipelineTest {
@@ -58,6 +62,39 @@ class LoadedPipelineTest {
         ModelDirectoryException e = loadFails();
         assertTrue(e.getMessage().startsWith(directory.resolve("unet.pt") + ": cannot be loaded as TorchScript"),
                 e.getMessage());
+    }
+
+    /** A file cut short (an interrupted copy, a full disk) stops start-up with that file named, whichever it is. */
+    @ParameterizedTest
+    @ValueSource(strings = {PipelineDirectory.PIPELINE, PipelineDirectory.SCHEDULER, PipelineDirectory.TOKENIZER,
+            PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET, PipelineDirectory.VAE_DECODER})
+    void truncatedFileIsRefusedByName(String fileName) throws IOException {
+        Path file = directory.resolve(fileName);
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length / 2));
+
+        ModelDirectoryException e = assertThrows(ModelDirectoryException.class,
+                () -> LoadedPipeline.load(PipelineDirectory.open(directory), Device.cpu()).close());
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+    }
+
+    /** Bytes flipped in the middle of a TorchScript archive (a bad disk or download). */
+    @ParameterizedTest
+    @ValueSource(strings = {PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET, PipelineDirectory.VAE_DECODER})
+    void corruptModuleIsRefusedByName(String fileName) throws IOException {
+        Path file = directory.resolve(fileName);
+        byte[] bytes = Files.readAllBytes(file);
+        for (int i = bytes.length / 3; i < bytes.length / 3 + 4096 && i < bytes.length; i++) {
+            bytes[i] = (byte) ~bytes[i];
+        }
+        for (int i = 0; i < 64; i++) {
+            bytes[bytes.length - 1 - i] = 0;
+        }
+        Files.write(file, bytes);
+
+        ModelDirectoryException e = assertThrows(ModelDirectoryException.class,
+                () -> LoadedPipeline.load(PipelineDirectory.open(directory), Device.cpu()).close());
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,111 @@
+package io.stipple.bench;
+
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import io.stipple.model.Nnpack;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.PipelineSpec;
+import io.stipple.model.TorchScriptModule;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A full-size pipeline (an exported Stable Diffusion) through DJL: the time to load each module and what a
+ * U-Net call at the native size costs at batch 1 and 2 (a guided image), with the process's resident memory.
+ * Run with {@code mvn test -Pbenchmark -Dtest=FullSizeBenchmark -Dstipple.bench.pipeline=/models/sd15
+ * [-Dstipple.bench.threads=2,1]}; rows go to stdout as they are measured and to
+ * {@code target/benchmarks/full-size.md}. The first call of each shape is reported apart: it pays for the
+ * allocator's page faults. Medians, never pass/fail.
+ */
+@Tag("benchmark")
+class FullSizeBenchmark {
+    private static final int RUNS = 3;
+
+    @Test
+    void measure() throws IOException {
+        String pipeline = System.getProperty("stipple.bench.pipeline");
+        assumeTrue(pipeline != null, "set -Dstipple.bench.pipeline=DIR to a full-size pipeline directory");
+        PipelineDirectory directory = PipelineDirectory.open(Path.of(pipeline));
+        PipelineSpec spec = directory.spec();
+        StringBuilder report = new StringBuilder("Pipeline ").append(spec.name()).append(" (").append(pipeline)
+                .append("), ").append(Runtime.getRuntime().availableProcessors()).append(" cores, GLIBC_TUNABLES=")
+                .append(System.getenv("GLIBC_TUNABLES")).append(", MALLOC_TOP_PAD_=").append(System.getenv("MALLOC_TOP_PAD_"))
+                .append("\n\n| step | seconds | resident MB (peak) |\n|---|---|---|\n");
+        System.out.print(report);
+        List<Integer> threadCounts = java.util.Arrays.stream(System.getProperty("stipple.bench.threads", "2").split(","))
+                .map(Integer::parseInt).toList();
+        List<TorchScriptModule> modules = new ArrayList<>();
+        for (String file : List.of(PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET, PipelineDirectory.VAE_DECODER)) {
+            long start = System.nanoTime();
+            modules.add(TorchScriptModule.load(directory.root(), file, Device.cpu()));
+            row(report, "load " + file, (System.nanoTime() - start) / 1e9);
+        }
+        TorchScriptModule unet = modules.get(1);
+        Nnpack.disable();
+        JniUtils.setGraphExecutorOptimize(false);
+        int latentHeight = spec.defaultHeight() / spec.vaeScaleFactor();
+        int latentWidth = spec.defaultWidth() / spec.vaeScaleFactor();
+        try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
+            NDArray ids = manager.full(new Shape(2, spec.textMaxLength()), (long) spec.padTokenId(), DataType.INT64);
+            NDArray hidden = modules.get(0).forward(new NDList(ids)).head();
+            for (int threads : threadCounts) {
+                JniUtils.setNumThreads(threads);
+                for (int batch : List.of(1, 2)) {
+                    NDArray sample = manager.randomNormal(new Shape(batch, spec.latentChannels(), latentHeight, latentWidth));
+                    NDArray timesteps = manager.full(new Shape(batch), 500f);
+                    NDList inputs = new NDList(sample, timesteps, hidden.get("0:" + batch));
+                    List<Double> seconds = new ArrayList<>();
+                    for (int run = 0; run <= RUNS; run++) {
+                        long start = System.nanoTime();
+                        try (NDManager call = manager.newSubManager()) {
+                            NDList scoped = new NDList(inputs.stream().map(array -> {
+                                NDArray view = array.duplicate();
+                                view.attach(call);
+                                return view;
+                            }).toList());
+                            unet.forward(scoped);
+                        }
+                        double elapsed = (System.nanoTime() - start) / 1e9;
+                        if (run == 0) {
+                            row(report, "U-Net batch " + batch + ", " + threads + " threads, first call", elapsed);
+                        } else {
+                            seconds.add(elapsed);
+                        }
+                    }
+                    Collections.sort(seconds);
+                    row(report, "U-Net " + latentWidth + "×" + latentHeight + " latents, batch " + batch + ", "
+                            + threads + " threads (median of " + RUNS + ")", seconds.get(RUNS / 2));
+                }
+            }
+        }
+        modules.forEach(TorchScriptModule::close);
+        Path out = Path.of("target/benchmarks/full-size.md");
+        Files.createDirectories(out.getParent());
+        Files.writeString(out, report);
+    }
+
+    private static void row(StringBuilder report, String step, double seconds) throws IOException {
+        String row = String.format("| %s | %.2f | %d (%d) |%n", step, seconds, residentMegabytes("VmRSS"),
+                residentMegabytes("VmHWM"));
+        report.append(row);
+        System.out.print(row);
+    }
+
+    private static long residentMegabytes(String field) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/status")).stream().filter(line -> line.startsWith(field + ":"))
+                .mapToLong(line -> Long.parseLong(line.replaceAll("\\D", "")) / 1024).findFirst().orElse(-1);
+    }
+}
