@@ -18,9 +18,12 @@ final class CpuThreads {
     }
 
     static int forModel(PipelineDirectory directory) {
+        return isLarge(directory) ? Runtime.getRuntime().availableProcessors() : 1;
+    }
+
+    static boolean isLarge(PipelineDirectory directory) {
         try {
-            long unetBytes = Files.size(directory.file(PipelineDirectory.UNET));
-            return unetBytes < LARGE_UNET_BYTES ? 1 : Runtime.getRuntime().availableProcessors();
+            return Files.size(directory.file(PipelineDirectory.UNET)) >= LARGE_UNET_BYTES;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -14,6 +14,12 @@ import org.springframework.context.annotation.Configuration;
 @Configuration(proxyBeanMethods = false)
 class ModelConfiguration {
     private static final Logger log = LoggerFactory.getLogger(ModelConfiguration.class);
+    /**
+     * glibc's tunable that backs its large allocations with transparent huge pages, so that libtorch's
+     * gigabyte-sized activations do not pay a page fault every 4 KB. Read once at process start: it can only be
+     * set in the JVM's environment.
+     */
+    private static final String HUGE_PAGES = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
 
     @Bean(destroyMethod = "close")
     LoadedPipeline loadedPipeline(StippleProperties properties) {
@@ -27,11 +33,20 @@ class ModelConfiguration {
         }
         JniUtils.setNumThreads(threads);
         Nnpack.disable();
+        if (device.equals(Device.cpu()) && CpuThreads.isLarge(directory) && !hugePagesRequested()) {
+            log.warn("A model this size runs about 2x slower on the CPU without transparent huge pages for its "
+                    + "tensors: start the JVM with the environment variable {} (docs/BENCHMARKS.md)", HUGE_PAGES);
+        }
         LoadedPipeline pipeline = LoadedPipeline.load(directory, device);
         log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads{}) in {} ms", directory.spec().name(),
                 properties.modelDir() != null ? root : "the embedded default model", pipeline.device(), threads,
                 properties.cpuThreads() != null ? "" : ", chosen from the model's size", (System.nanoTime() - start) / 1_000_000);
         return pipeline;
+    }
+
+    private static boolean hugePagesRequested() {
+        String tunables = System.getenv("GLIBC_TUNABLES");
+        return tunables != null && tunables.contains("glibc.malloc.hugetlb=1");
     }
 
     @Bean

@@ -17,6 +17,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Tag;
@@ -26,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * A full-size pipeline (an exported Stable Diffusion) through DJL: the time to load each module and what a
  * U-Net call at the native size costs at batch 1 and 2 (a guided image), with the process's resident memory.
  * Run with {@code mvn test -Pbenchmark -Dtest=FullSizeBenchmark -Dstipple.bench.pipeline=/models/sd15
- * [-Dstipple.bench.threads=2,1]}; rows go to stdout as they are measured and to
+ * [-Dstipple.bench.threads=2,1] [-Dstipple.bench.batches=1,2]}; rows go to stdout as they are measured and to
  * {@code target/benchmarks/full-size.md}. The first call of each shape is reported apart: it pays for the
  * allocator's page faults. Medians, never pass/fail.
  */
@@ -45,8 +46,8 @@ class FullSizeBenchmark {
                 .append(System.getenv("GLIBC_TUNABLES")).append(", MALLOC_TOP_PAD_=").append(System.getenv("MALLOC_TOP_PAD_"))
                 .append("\n\n| step | seconds | resident MB (peak) |\n|---|---|---|\n");
         System.out.print(report);
-        List<Integer> threadCounts = java.util.Arrays.stream(System.getProperty("stipple.bench.threads", "2").split(","))
-                .map(Integer::parseInt).toList();
+        List<Integer> threadCounts = integers("stipple.bench.threads", "2");
+        List<Integer> batches = integers("stipple.bench.batches", "1,2");
         List<TorchScriptModule> modules = new ArrayList<>();
         for (String file : List.of(PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET, PipelineDirectory.VAE_DECODER)) {
             long start = System.nanoTime();
@@ -63,7 +64,7 @@ class FullSizeBenchmark {
             NDArray hidden = modules.get(0).forward(new NDList(ids)).head();
             for (int threads : threadCounts) {
                 JniUtils.setNumThreads(threads);
-                for (int batch : List.of(1, 2)) {
+                for (int batch : batches) {
                     NDArray sample = manager.randomNormal(new Shape(batch, spec.latentChannels(), latentHeight, latentWidth));
                     NDArray timesteps = manager.full(new Shape(batch), 500f);
                     NDList inputs = new NDList(sample, timesteps, hidden.get("0:" + batch));
@@ -95,6 +96,10 @@ class FullSizeBenchmark {
         Path out = Path.of("target/benchmarks/full-size.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, report);
+    }
+
+    private static List<Integer> integers(String property, String fallback) {
+        return Arrays.stream(System.getProperty(property, fallback).split(",")).map(Integer::parseInt).toList();
     }
 
     private static void row(StringBuilder report, String step, double seconds) throws IOException {
