@@ -34,7 +34,7 @@ class ModelConfiguration {
         JniUtils.setNumThreads(threads);
         Nnpack.disable();
         if (device.equals(Device.cpu()) && CpuThreads.isLarge(directory) && !hugePagesRequested()) {
-            log.warn("A model this size runs about 2x slower on the CPU without transparent huge pages for its "
+            log.warn("A model this size runs about 4x slower on the CPU without transparent huge pages for its "
                     + "tensors: start the JVM with the environment variable {} (docs/BENCHMARKS.md)", HUGE_PAGES);
         }
         LoadedPipeline pipeline = LoadedPipeline.load(directory, device);

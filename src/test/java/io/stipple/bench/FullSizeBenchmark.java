@@ -64,6 +64,7 @@ class FullSizeBenchmark {
             NDArray hidden = modules.get(0).forward(new NDList(ids)).head();
             for (int threads : threadCounts) {
                 JniUtils.setNumThreads(threads);
+                matmulRate(report, manager, threads);
                 for (int batch : batches) {
                     NDArray sample = manager.randomNormal(new Shape(batch, spec.latentChannels(), latentHeight, latentWidth));
                     NDArray timesteps = manager.full(new Shape(batch), 500f);
@@ -96,6 +97,26 @@ class FullSizeBenchmark {
         Path out = Path.of("target/benchmarks/full-size.md");
         Files.createDirectories(out.getParent());
         Files.writeString(out, report);
+    }
+
+    /** The machine's float32 matrix-multiply rate through the same libtorch: 2048² × 2048², median of 5. */
+    private static void matmulRate(StringBuilder report, NDManager manager, int threads) throws IOException {
+        int n = 2048;
+        List<Double> seconds = new ArrayList<>();
+        try (NDManager scope = manager.newSubManager()) {
+            NDArray a = scope.randomNormal(new Shape(n, n));
+            NDArray b = scope.randomNormal(new Shape(n, n));
+            for (int run = 0; run <= 5; run++) {
+                long start = System.nanoTime();
+                a.matMul(b).close();
+                if (run > 0) {
+                    seconds.add((System.nanoTime() - start) / 1e9);
+                }
+            }
+        }
+        Collections.sort(seconds);
+        double median = seconds.get(2);
+        row(report, String.format("matmul 2048², %d threads: %.0f GFLOP/s", threads, 2.0 * n * n * n / median / 1e9), median);
     }
 
     private static List<Integer> integers(String property, String fallback) {
