@@ -16,6 +16,7 @@ import io.stipple.pipeline.PromptEncoder;
 import io.stipple.testing.Npz;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -79,7 +80,7 @@ class ExportedGoldensTest {
             PromptEncoder encoder = new PromptEncoder(loaded);
             for (int i = 0; i < prompts.size(); i++) {
                 String prompt = prompts.get(i).get("text").asString();
-                long[] row = java.util.Arrays.copyOfRange(ids, i * length, (i + 1) * length);
+                long[] row = Arrays.copyOfRange(ids, i * length, (i + 1) * length);
                 assertArrayEquals(row, encoder.tokenIds(prompt), prompts.get(i).get("name").asString() + ": " + prompt);
             }
         }
