@@ -77,9 +77,12 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
         return problem(answer.status(), answer.title(), answer.detail(), List.of(), headers);
     }
 
-    /** Anything else is the server's fault: a 500 with an error id, the trace only in the log. */
-    @ExceptionHandler(Exception.class)
-    ResponseEntity<ProblemDetail> unexpected(Exception e, HttpServletRequest request) {
+    /**
+     * Any other runtime exception is the server's fault: a 500 with an error id, the trace only in the log.
+     * Checked I/O exceptions (a client that hung up mid-answer) are left to Spring: there is no one to answer.
+     */
+    @ExceptionHandler(RuntimeException.class)
+    ResponseEntity<ProblemDetail> unexpected(RuntimeException e, HttpServletRequest request) {
         String errorId = ErrorLog.write(log, request.getMethod() + " " + request.getRequestURI() + " failed", e);
         return problem(HttpStatus.INTERNAL_SERVER_ERROR, "Internal server error",
                 ErrorLog.clientMessage("The server failed on this request", errorId), List.of(), HttpHeaders.EMPTY);
