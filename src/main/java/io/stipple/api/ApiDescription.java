@@ -241,8 +241,10 @@ class ApiDescription implements OpenApiCustomizer {
 
     private Problem queueFull(String path) {
         int capacity = properties.queue().capacity();
-        return new Problem("The queue is full (" + capacity + " requests waiting, `stipple.queue.capacity`).",
-                at(path, problems.queueFull(new QueueFullException(capacity, 3))),
+        return new Problem("The queue is full (" + capacity + " requests waiting, `stipple.queue.capacity`, or the "
+                + "work units of `stipple.queue.max-work` taken), or this client used up a quota of `stipple.clients.*` "
+                + "(then `RateLimit-Policy` and `RateLimit` say which).",
+                at(path, problems.queueFull(QueueFullException.jobs(capacity, 3))),
                 "Seconds until a place is likely free, estimated from the recent completion rate");
     }
 

@@ -21,9 +21,15 @@ class CrossOriginAccess implements WebMvcConfigurer {
     static final List<String> EXPOSED_HEADERS = List.of(
             GenerateController.SEED_HEADER, // PNG answers of /generate and /v1/jobs/{id}/images/{n}
             HttpHeaders.LOCATION,           // 202 of POST /v1/jobs
-            HttpHeaders.RETRY_AFTER);       // 429 and 503 problems
-    /** {@code Last-Event-ID}: sent by an EventSource that reconnects to {@code /v1/jobs/{id}/events}. */
-    static final List<String> ALLOWED_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.ACCEPT, "Last-Event-ID");
+            HttpHeaders.RETRY_AFTER,        // 429 and 503 problems
+            ProblemResponses.RATE_LIMIT_POLICY, ProblemResponses.RATE_LIMIT, // 429 of a client's quota
+            HttpHeaders.WWW_AUTHENTICATE);  // 401 problems
+    /**
+     * {@code Last-Event-ID}: sent by an EventSource that reconnects to {@code /v1/jobs/{id}/events};
+     * {@code Authorization} and {@code X-API-Key}: the credential when access control is on.
+     */
+    static final List<String> ALLOWED_HEADERS = List.of(HttpHeaders.CONTENT_TYPE, HttpHeaders.ACCEPT, "Last-Event-ID",
+            HttpHeaders.AUTHORIZATION, "X-API-Key");
     static final List<HttpMethod> ALLOWED_METHODS = List.of(HttpMethod.GET, HttpMethod.POST, HttpMethod.DELETE,
             HttpMethod.OPTIONS);
 

@@ -1,5 +1,6 @@
 package io.stipple.api;
 
+import io.stipple.access.ClientIdentity;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.pipeline.GeneratedImage;
@@ -60,7 +61,7 @@ public class GenerateController {
             throw new ResponseFormat.NotAcceptableException("Accept: image/png returns a single image, but num_images is "
                     + request.imageCount() + "; ask for application/json to get several");
         }
-        Job job = service.submit(request);
+        Job job = service.submit(request, ClientIdentity.of(servletRequest));
         ClientConnections.Watch watch = connections.onDisconnect(servletRequest, () -> service.cancel(job));
         DeferredResult<ResponseEntity<?>> response = new DeferredResult<>();
         response.onError(error -> service.cancel(job));

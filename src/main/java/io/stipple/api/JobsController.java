@@ -1,5 +1,6 @@
 package io.stipple.api;
 
+import io.stipple.access.ClientIdentity;
 import io.stipple.config.StippleProperties;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
@@ -13,6 +14,7 @@ import io.swagger.v3.oas.annotations.media.Content;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.responses.ApiResponse;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import jakarta.servlet.http.HttpServletRequest;
 import java.net.URI;
 import java.time.Duration;
 import org.springframework.http.HttpHeaders;
@@ -40,13 +42,16 @@ public class JobsController {
     private final GenerationService service;
     private final JobEventStreams streams;
     private final Duration retention;
+    /** The current request (a proxy Spring binds to each request's thread): whose jobs it may see. */
+    private final HttpServletRequest request;
 
     public JobsController(RequestValidator validator, GenerationService service, JobEventStreams streams,
-            StippleProperties properties) {
+            StippleProperties properties, HttpServletRequest request) {
         this.validator = validator;
         this.service = service;
         this.streams = streams;
         this.retention = properties.jobs().retention();
+        this.request = request;
     }
 
     /** The same body and rules as {@code POST /generate}; 429 when the queue is full, 503 when shutting down. */
@@ -56,7 +61,7 @@ public class JobsController {
             content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.Accepted.class)))
     @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<JobView.Accepted> submit(@RequestBody GenerateRequestBody body) {
-        Job job = service.submitJob(validator.validate(body));
+        Job job = service.submitJob(validator.validate(body), ClientIdentity.of(request));
         JobView view = view(job);
         return ResponseEntity.accepted()
                 .location(URI.create(JOBS + "/" + job.id()))
@@ -140,8 +145,11 @@ public class JobsController {
         }
     }
 
+    /** Another client's job is answered as unknown: whether it exists is none of the caller's business. */
     private Job find(String id) {
-        return service.find(id).orElseThrow(() -> JobProblemException.unknownJob(id, retention));
+        String caller = ClientIdentity.of(request);
+        return service.find(id).filter(job -> ClientIdentity.mayAccess(caller, job.client()))
+                .orElseThrow(() -> JobProblemException.unknownJob(id, retention));
     }
 
     /**

@@ -7,6 +7,9 @@ import io.stipple.engine.JobFailedException;
 import io.stipple.engine.JobFailure;
 import io.stipple.engine.NotAcceptingException;
 import io.stipple.engine.QueueFullException;
+import io.stipple.engine.ClientLimitException;
+import org.springframework.security.authentication.InsufficientAuthenticationException;
+import org.springframework.security.core.AuthenticationException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +39,9 @@ import tools.jackson.databind.exc.UnrecognizedPropertyException;
 @RestControllerAdvice
 class ProblemResponses extends ResponseEntityExceptionHandler {
     private static final Logger log = LoggerFactory.getLogger(ProblemResponses.class);
+    /** Fields of the IETF draft "RateLimit header fields for HTTP" (draft-ietf-httpapi-ratelimit-headers). */
+    static final String RATE_LIMIT_POLICY = "RateLimit-Policy";
+    static final String RATE_LIMIT = "RateLimit";
 
     @ExceptionHandler(InvalidRequestException.class)
     ResponseEntity<ProblemDetail> invalid(InvalidRequestException e) {
@@ -57,6 +63,29 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
         HttpHeaders headers = new HttpHeaders();
         headers.set(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
         return problem(HttpStatus.TOO_MANY_REQUESTS, "Too many requests", e.getMessage(), List.of(), headers);
+    }
+
+    @ExceptionHandler(ClientLimitException.class)
+    ResponseEntity<ProblemDetail> clientLimit(ClientLimitException e) {
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.RETRY_AFTER, Long.toString(e.retryAfterSeconds()));
+        headers.set(RATE_LIMIT_POLICY, e.policy());
+        headers.set(RATE_LIMIT, e.current());
+        return problem(HttpStatus.TOO_MANY_REQUESTS, "Too many requests", e.getMessage(), List.of(), headers);
+    }
+
+    /**
+     * No credential, or one that is not valid: 401 with a Bearer challenge (RFC 6750), which
+     * {@code error="invalid_token"} marks when a credential was sent.
+     */
+    @ExceptionHandler(AuthenticationException.class)
+    ResponseEntity<ProblemDetail> unauthorized(AuthenticationException e) {
+        boolean sent = !(e instanceof InsufficientAuthenticationException);
+        HttpHeaders headers = new HttpHeaders();
+        headers.set(HttpHeaders.WWW_AUTHENTICATE, "Bearer realm=\"stipple\"" + (sent ? ", error=\"invalid_token\"" : ""));
+        String detail = sent ? e.getMessage()
+                : "This server needs an API key: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"";
+        return problem(HttpStatus.UNAUTHORIZED, "Unauthorized", detail, List.of(), headers);
     }
 
     @ExceptionHandler(NotAcceptingException.class)

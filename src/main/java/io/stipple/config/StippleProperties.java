@@ -24,12 +24,14 @@ public record StippleProperties(
         Integer cpuThreads,
         @DefaultValue Limits limits,
         @DefaultValue Queue queue,
+        @DefaultValue Clients clients,
         @DefaultValue Batch batch,
         @DefaultValue Request request,
         @DefaultValue Jobs jobs,
         @DefaultValue Preview preview,
         @DefaultValue Shutdown shutdown,
-        @DefaultValue Cors cors) {
+        @DefaultValue Cors cors,
+        @DefaultValue Security security) {
 
     /**
      * What one request may ask for.
@@ -47,8 +49,25 @@ public record StippleProperties(
             @DefaultValue("64KB") DataSize maxRequestSize) {
     }
 
-    /** @param capacity requests that may wait for the model; more are refused with 429 */
-    public record Queue(@DefaultValue("32") int capacity) {
+    /**
+     * The admission queue, bounded by jobs and by the work they wait with; past either bound requests are
+     * refused with 429.
+     *
+     * @param capacity jobs that may wait for the model
+     * @param maxWork  work units that may wait: latent pixels × steps × U-Net rows (two per guided image);
+     *                 unset, {@code capacity} times the work of the model's default request
+     */
+    public record Queue(@DefaultValue("32") int capacity, Long maxWork) {
+    }
+
+    /**
+     * What each client may use. A client is an API key or token subject, or the caller's address when access
+     * control is off. Past a limit requests are refused with 429 and {@code Retry-After}.
+     *
+     * @param requestsPerMinute generation requests admitted per minute, in bursts of up to as many; 0: no limit
+     * @param concurrentImages  images queued or running at once; 0: no limit
+     */
+    public record Clients(@DefaultValue("0") int requestsPerMinute, @DefaultValue("0") int concurrentImages) {
     }
 
     /**
@@ -92,5 +111,27 @@ public record StippleProperties(
      *                       empty, the default, allows no cross-origin access
      */
     public record Cors(@DefaultValue List<String> allowedOrigins) {
+    }
+
+    /**
+     * Access control: off unless API keys or a JWT issuer
+     * ({@code spring.security.oauth2.resourceserver.jwt.*}) are configured.
+     *
+     * @param apiKeys           keys given in the configuration, typically from a secret's environment variables
+     * @param apiKeysFile       a file of {@code <client name> <sha256 hex>} lines: keys stored hashed
+     * @param protectPrometheus whether {@code /actuator/prometheus} needs a key too; the health probes never do
+     */
+    public record Security(@DefaultValue List<ApiKey> apiKeys, Path apiKeysFile,
+            @DefaultValue("false") boolean protectPrometheus) {
+    }
+
+    /**
+     * One API key and the client it stands for; exactly one of {@code key} and {@code sha256} is given.
+     *
+     * @param name   the client: what rate limits, fair queuing, metrics and logs know it by
+     * @param key    the key itself
+     * @param sha256 the SHA-256 hash of the key, in hex
+     */
+    public record ApiKey(String name, String key, String sha256) {
     }
 }

@@ -19,10 +19,12 @@ final class EngineMetrics {
     private final Counter imagesGenerated;
     private final Counter cancellations;
 
-    EngineMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> activeImages,
-            Supplier<Number> activeRows) {
+    EngineMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> queueWork,
+            Supplier<Number> activeImages, Supplier<Number> activeRows) {
         this.registry = registry;
         Gauge.builder("stipple.queue.depth", queueDepth).description("Jobs waiting for the model").register(registry);
+        Gauge.builder("stipple.queue.work", queueWork)
+                .description("Work units waiting for the model: latent pixels x steps x U-Net rows").register(registry);
         Gauge.builder("stipple.active.images", activeImages).description("Images being denoised").register(registry);
         Gauge.builder("stipple.active.rows", activeRows).description("U-Net rows of the images being denoised")
                 .register(registry);

@@ -3,10 +3,12 @@ package io.stipple.engine;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.LatentPreview;
 import io.stipple.sampling.SamplerCatalog;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -19,8 +21,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
 
 /**
- * The engine's front door: admits requests into the bounded queue, hands out jobs, cancels them, and
- * runs the {@link StepBatcher} on the one thread that owns the model. HTTP threads never call the model.
+ * The engine's front door: admits requests into the bounded queue within their client's quotas, hands out
+ * jobs, cancels them, and runs the {@link StepBatcher} on the one thread that owns the model. HTTP threads
+ * never call the model.
  *
  * <p>It stops before the web server does: new requests are refused (503), admitted ones are finished
  * within {@code stipple.shutdown.grace} and the rest answered with a 503, so every admitted request
@@ -29,6 +32,8 @@ import org.springframework.stereotype.Service;
 @Service
 public class GenerationService implements SmartLifecycle {
     private final AdmissionQueue queue;
+    private final ClientQuotas quotas;
+    private final int vaeScaleFactor;
     private final JobStore jobs;
     private final ServiceRate serviceRate = new ServiceRate();
     private final EngineMetrics metrics;
@@ -43,7 +48,11 @@ public class GenerationService implements SmartLifecycle {
 
     public GenerationService(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties,
             MeterRegistry registry) {
-        this.queue = new AdmissionQueue(properties.queue().capacity());
+        StippleProperties.Queue queueSettings = properties.queue();
+        this.vaeScaleFactor = models.spec().vaeScaleFactor();
+        this.queue = new AdmissionQueue(queueSettings.capacity(), queueSettings.maxWork() != null
+                ? queueSettings.maxWork() : queueSettings.capacity() * defaultRequest(models.spec()).workUnits(vaeScaleFactor));
+        this.quotas = new ClientQuotas(properties.clients().requestsPerMinute(), properties.clients().concurrentImages());
         this.jobs = new JobStore(properties.jobs().retention(), properties.jobs().resultsBudget().toBytes());
         this.timeout = properties.request().timeout();
         this.grace = properties.shutdown().grace();
@@ -52,7 +61,7 @@ public class GenerationService implements SmartLifecycle {
         this.deadlines = new ScheduledThreadPoolExecutor(1, runnable -> daemon(runnable, "stipple-deadlines"));
         this.deadlines.setRemoveOnCancelPolicy(true);
         StepBatcher[] created = new StepBatcher[1];
-        this.metrics = new EngineMetrics(registry, queue::size, () -> created[0].activeImages(),
+        this.metrics = new EngineMetrics(registry, queue::size, queue::work, () -> created[0].activeImages(),
                 () -> created[0].activeRows());
         this.batcher = new StepBatcher(models, samplers, queue, metrics, serviceRate, encoders,
                 LatentPreview.fit(models), EngineSettings.from(properties));
@@ -66,24 +75,42 @@ public class GenerationService implements SmartLifecycle {
         return thread;
     }
 
-    /** Admits a request whose result only the caller will read (a synchronous {@code POST /generate}). */
-    public Job submit(GenerationRequest request) {
+    private static GenerationRequest defaultRequest(PipelineSpec spec) {
+        return new GenerationRequest("", "", spec.defaultWidth(), spec.defaultHeight(), spec.defaultSteps(),
+                spec.defaultGuidanceScale(), spec.defaultSampler(), 0, List.of(0L));
+    }
+
+    /**
+     * Admits {@code client}'s request whose result only the caller will read (a synchronous
+     * {@code POST /generate}).
+     */
+    public Job submit(GenerationRequest request, String client) {
         if (running && !worker.isAlive()) {
             metrics.rejected("worker_down");
             throw new NotAcceptingException("The generation worker has stopped; this replica cannot serve requests");
         }
-        Job job = new Job(UUID.randomUUID().toString(), request, System.nanoTime(),
-                System.nanoTime() + timeout.toNanos());
+        long now = System.nanoTime();
+        Job job = new Job(UUID.randomUUID().toString(), request, client, request.workUnits(vaeScaleFactor), now,
+                now + timeout.toNanos());
         try {
-            int position = queue.add(job, serviceRate.secondsFor(queue.size() + 1, System.nanoTime()));
+            quotas.acquire(client, request.imageCount(), now, serviceRate.secondsFor(queue.work(), queue.size(), now));
+        } catch (ClientLimitException e) {
+            metrics.rejected("client_limit");
+            throw e;
+        }
+        try {
+            int position = queue.add(job, serviceRate.secondsFor(queue.work() + job.work(), queue.size() + 1, now));
+            job.completion().whenComplete((result, failure) -> quotas.release(client, request.imageCount()));
             job.announceQueued(position);
             ScheduledFuture<?> deadline = deadlines.schedule(() -> expire(job), timeout.toNanos(), TimeUnit.NANOSECONDS);
             job.completion().whenComplete((result, failure) -> deadline.cancel(false));
             return job;
         } catch (QueueFullException e) {
+            quotas.refund(client, request.imageCount());
             metrics.rejected("queue_full");
             throw e;
         } catch (NotAcceptingException e) {
+            quotas.refund(client, request.imageCount());
             metrics.rejected("shutting_down");
             throw e;
         }
@@ -96,9 +123,9 @@ public class GenerationService implements SmartLifecycle {
         }
     }
 
-    /** Admits a request as an async job, readable by id until it expires. */
-    public Job submitJob(GenerationRequest request) {
-        Job job = submit(request);
+    /** Admits {@code client}'s request as an async job, readable by id until it expires. */
+    public Job submitJob(GenerationRequest request, String client) {
+        Job job = submit(request, client);
         jobs.put(job);
         return job;
     }

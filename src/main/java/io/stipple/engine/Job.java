@@ -20,6 +20,8 @@ public final class Job {
 
     private final String id;
     private final GenerationRequest request;
+    private final String client;
+    private final long work;
     private final long admittedNanos;
     private final long deadlineNanos;
     private final Instant createdAt = Instant.now();
@@ -37,9 +39,11 @@ public final class Job {
     private volatile JobFailure failure;
     private volatile Instant finishedAt;
 
-    Job(String id, GenerationRequest request, long admittedNanos, long deadlineNanos) {
+    Job(String id, GenerationRequest request, String client, long work, long admittedNanos, long deadlineNanos) {
         this.id = id;
         this.request = request;
+        this.client = client;
+        this.work = work;
         this.admittedNanos = admittedNanos;
         this.deadlineNanos = deadlineNanos;
         this.steps = request.steps();
@@ -51,6 +55,16 @@ public final class Job {
 
     public GenerationRequest request() {
         return request;
+    }
+
+    /** Who asked: the API key's or token's name, or the caller's address when access control is off. */
+    public String client() {
+        return client;
+    }
+
+    /** {@link GenerationRequest#workUnits Work units}: what the job costs the model. */
+    long work() {
+        return work;
     }
 
     public Instant createdAt() {

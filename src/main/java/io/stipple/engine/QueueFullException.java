@@ -4,10 +4,20 @@ package io.stipple.engine;
 public class QueueFullException extends RuntimeException {
     private final long retryAfterSeconds;
 
-    public QueueFullException(int capacity, long retryAfterSeconds) {
-        super("The generation queue is full (" + capacity + " requests waiting); retry in about "
-                + retryAfterSeconds + " s");
+    private QueueFullException(String message, long retryAfterSeconds) {
+        super(message + "; retry in about " + retryAfterSeconds + " s");
         this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public static QueueFullException jobs(int capacity, long retryAfterSeconds) {
+        return new QueueFullException("The generation queue is full (" + capacity + " requests waiting)",
+                retryAfterSeconds);
+    }
+
+    public static QueueFullException work(long waiting, long capacity, long requested, long retryAfterSeconds) {
+        return new QueueFullException("The generation queue is full: " + waiting + " of its " + capacity
+                + " work units are taken and this request needs " + requested
+                + " (work units: latent pixels × steps × U-Net rows)", retryAfterSeconds);
     }
 
     public long retryAfterSeconds() {

@@ -182,8 +182,8 @@ final class StepBatcher implements Runnable {
         List<Job> joining = new ArrayList<>();
         int[] rows = {activeRows};
         Job next;
-        while ((next = queue.pollIf(job -> rows[0] == 0 || rows[0] + rowsOf(job.request()) <= maxRows)) != null) {
-            rows[0] += rowsOf(next.request());
+        while ((next = queue.pollIf(job -> rows[0] == 0 || rows[0] + job.request().rows() <= maxRows)) != null) {
+            rows[0] += next.request().rows();
             joining.add(next);
         }
         if (joining.isEmpty()) {
@@ -426,7 +426,7 @@ final class StepBatcher implements Runnable {
         StageTimings timings = new StageTimings(owner.queueMillis, owner.textMillis, owner.denoiseMillis(),
                 owner.decodeMillis(), (end - start) / 1e6);
         if (job.succeed(new GenerationResult(request, images, timings))) {
-            serviceRate.completed(end);
+            serviceRate.completed(end, job.work());
             metrics.succeeded(request.sampler(), images.size(), timings, end - job.admittedNanos());
         }
     }
@@ -471,9 +471,5 @@ final class StepBatcher implements Runnable {
     private void updateGauges() {
         activeImages = groups.values().stream().mapToInt(List::size).sum();
         activeRows = groups.values().stream().flatMap(List::stream).mapToInt(scheduled -> scheduled.image.rows()).sum();
-    }
-
-    static int rowsOf(GenerationRequest request) {
-        return request.imageCount() * (request.guided() ? 2 : 1);
     }
 }

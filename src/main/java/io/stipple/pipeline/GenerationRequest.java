@@ -29,4 +29,18 @@ public record GenerationRequest(
     public int imageCount() {
         return seeds.size();
     }
+
+    /** U-Net rows per step: a guided image needs an unconditional row beside its conditional one. */
+    public int rows() {
+        return imageCount() * (guided() ? 2 : 1);
+    }
+
+    /**
+     * What this request costs the model, in work units: latent pixels × steps × U-Net rows. A U-Net call's
+     * time grows about linearly in each, so a 1024×1024, 150-step, 8-image request counts for what it costs,
+     * hundreds of default ones, where a count of requests would call it one.
+     */
+    public long workUnits(int vaeScaleFactor) {
+        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * steps * rows();
+    }
 }

@@ -100,7 +100,7 @@ class LoadBenchmark {
         List<Double> http = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
             serial.add(median(timeLoop(() -> pipeline.generate(request, 0))));
-            engine.add(median(timeLoop(() -> service.submit(request).completion().join())));
+            engine.add(median(timeLoop(() -> service.submit(request, "benchmark").completion().join())));
             http.add(run(1, ROUND).percentile(50));
         }
         double serialMedian = median(serial);

@@ -91,13 +91,13 @@ class BatchedMatchesSoloTest {
 
         CompletableFuture<Job> joined = new CompletableFuture<>();
         CompletableFuture<Integer> joinedAtStep = new CompletableFuture<>();
-        Job job = service.submit(first);
+        Job job = service.submit(first, EngineTesting.CLIENT);
         // Progress is published on the worker between two steps, so a job submitted from the listener is
         // waiting in the queue before the next step: it joins at exactly the step that triggered it.
         job.subscribe(event -> {
             if (event instanceof JobEvent.Progress progress && progress.step() >= 20 && !joined.isDone()) {
                 joinedAtStep.complete(progress.step());
-                joined.complete(service.submit(joining));
+                joined.complete(service.submit(joining, EngineTesting.CLIENT));
             }
         });
 

@@ -39,7 +39,7 @@ class CancellationTest {
     void cancelledQueuedJobEndsAtOnceAndRunningJobLeavesAtTheNextStep() {
         double cancelledBefore = count(registry, CANCELLATIONS);
         Job running = occupyAllRows(service);
-        Job queued = service.submit(slow(1, 1));
+        Job queued = service.submit(slow(1, 1), EngineTesting.CLIENT);
         assertEquals(1, service.queuePosition(queued));
         assertEquals(16, gauge(registry, ACTIVE_ROWS));
 

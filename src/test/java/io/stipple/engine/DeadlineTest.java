@@ -50,8 +50,8 @@ class DeadlineTest {
     void runningAndQueuedJobsFailAtTheirDeadlineAndLeave() {
         double failedBefore = count(registry, "stipple.failures", "reason", "deadline");
         long start = System.nanoTime();
-        Job running = service.submit(slowerThanTheDeadline(1));
-        Job queued = service.submit(slowerThanTheDeadline(2));
+        Job running = service.submit(slowerThanTheDeadline(1), EngineTesting.CLIENT);
+        Job queued = service.submit(slowerThanTheDeadline(2), EngineTesting.CLIENT);
 
         assertFails(running, JobFailure.Reason.DEADLINE, WITHIN);
         assertFails(queued, JobFailure.Reason.DEADLINE, WITHIN);

@@ -78,14 +78,14 @@ class EngineMetricsTest {
                 .map(stage -> new Reading("stipple.stage.duration", "stage", stage)).toList();
 
         for (String sampler : SamplerCatalog.NAMES) {
-            result(service.submit(request("metered", 32, 32, 4, 5.0, sampler, 1)));
+            result(service.submit(request("metered", 32, 32, 4, 5.0, sampler, 1), EngineTesting.CLIENT));
         }
         Job blocker = occupyAllRows(service);
         List<Job> queued = new ArrayList<>();
         for (int i = 0; i < capacity; i++) {
-            queued.add(service.submit(request("waiting", 4, i)));
+            queued.add(service.submit(request("waiting", 4, i), EngineTesting.CLIENT));
         }
-        assertThrows(QueueFullException.class, () -> service.submit(request("one too many", 4, 99)));
+        assertThrows(QueueFullException.class, () -> service.submit(request("one too many", 4, 99), EngineTesting.CLIENT));
         assertEquals(capacity, gauge(registry, "stipple.queue.depth"));
         assertEquals(8, gauge(registry, "stipple.active.images"));
         assertEquals(16, gauge(registry, "stipple.active.rows"));
@@ -123,7 +123,7 @@ class EngineMetricsTest {
     void stageTimingsOfAMultiImageRequestAddUpToNoMoreThanItTook() {
         // Eight images decoded in one VAE call, and little else: decoding dominates.
         long submitted = System.nanoTime();
-        GenerationResult result = result(service.submit(request("eight at once", 128, 128, 2, 1.0, "ddim", 1, 8)));
+        GenerationResult result = result(service.submit(request("eight at once", 128, 128, 2, 1.0, "ddim", 1, 8), EngineTesting.CLIENT));
         double tookMillis = (System.nanoTime() - submitted) / 1e6;
 
         // The stages are consecutive stretches of the request's life, so their sum cannot exceed it.

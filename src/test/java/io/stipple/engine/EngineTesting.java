@@ -31,6 +31,8 @@ import org.awaitility.core.ThrowingRunnable;
 final class EngineTesting {
     /** Bounds every wait for work that should finish: generous for a busy 2-core machine, finite for a hung engine. */
     static final Duration PATIENCE = Duration.ofSeconds(30);
+    /** The one client the engine tests submit as, unless a test is about clients. */
+    static final String CLIENT = "engine-test";
 
     private EngineTesting() {
     }
@@ -64,7 +66,7 @@ final class EngineTesting {
      * submitted after it wait in the queue until it is cancelled.
      */
     static Job occupyAllRows(GenerationService service) {
-        Job job = service.submit(slow(1000, 8));
+        Job job = service.submit(slow(1000, 8), CLIENT);
         awaitStep(job, 1);
         return job;
     }
@@ -75,7 +77,7 @@ final class EngineTesting {
      */
     static Job submitHeldBack(GenerationService service, GenerationRequest request, Consumer<Job> whileQueued) {
         Job blocker = occupyAllRows(service);
-        Job job = service.submit(request);
+        Job job = service.submit(request, CLIENT);
         whileQueued.accept(job);
         service.cancel(blocker);
         return job;

@@ -57,11 +57,11 @@ class FaultIsolationTest {
 
     @Test
     void aPoisonedJobFailsAloneAndItsBatchMatesFinish() {
-        List<Job> healthy = List.of(service.submit(request("a red circle", 64, 64, 8, 5.0, "ddim", 1)),
-                service.submit(request("a blue square", 64, 64, 8, 5.0, "ddim", 2)));
-        Job poisoned = service.submit(request("a pink circle", 64, 64, 8, 5.0, "ddim", 3));
-        List<Job> after = List.of(service.submit(request("a green circle", 64, 64, 8, 5.0, "euler_a", 4)),
-                service.submit(request("a red square", 64, 64, 8, 1.0, "ddim", 5, 2)));
+        List<Job> healthy = List.of(service.submit(request("a red circle", 64, 64, 8, 5.0, "ddim", 1), EngineTesting.CLIENT),
+                service.submit(request("a blue square", 64, 64, 8, 5.0, "ddim", 2), EngineTesting.CLIENT));
+        Job poisoned = service.submit(request("a pink circle", 64, 64, 8, 5.0, "ddim", 3), EngineTesting.CLIENT);
+        List<Job> after = List.of(service.submit(request("a green circle", 64, 64, 8, 5.0, "euler_a", 4), EngineTesting.CLIENT),
+                service.submit(request("a red square", 64, 64, 8, 1.0, "ddim", 5, 2), EngineTesting.CLIENT));
 
         assertFails(poisoned, JobFailure.Reason.MODEL_ERROR, PATIENCE);
         String message = poisoned.failure().message();
@@ -70,7 +70,7 @@ class FaultIsolationTest {
             assertEquals(job.request().imageCount(), result(job).images().size());
         }
         assertTrue(service.ready(), "the engine keeps serving");
-        assertEquals(1, result(service.submit(request("a red circle", 64, 64, 2, 5.0, "ddim", 6))).images().size());
+        assertEquals(1, result(service.submit(request("a red circle", 64, 64, 2, 5.0, "ddim", 6), EngineTesting.CLIENT)).images().size());
     }
 
     /**
@@ -79,13 +79,13 @@ class FaultIsolationTest {
      */
     @Test
     void runningOutOfMemorySplitsTheCallAndLowersTheRowCap() {
-        Job hungry = service.submit(request("a gray circle", 64, 64, 3, 5.0, "ddim", 8, 4));
+        Job hungry = service.submit(request("a gray circle", 64, 64, 3, 5.0, "ddim", 8, 4), EngineTesting.CLIENT);
         assertEquals(4, result(hungry).images().size());
 
         DistributionSummary rows = registry.get("stipple.batch.rows").summary();
         long callsBefore = rows.count();
         double rowsBefore = rows.totalAmount();
-        Job large = service.submit(request("a red circle", 64, 64, 3, 5.0, "ddim", 9, 4));
+        Job large = service.submit(request("a red circle", 64, 64, 3, 5.0, "ddim", 9, 4), EngineTesting.CLIENT);
         assertEquals(4, result(large).images().size());
         assertEquals(6, rows.count() - callsBefore, "3 steps of 8 rows in calls of at most 4");
         assertEquals(24, rows.totalAmount() - rowsBefore);
@@ -104,7 +104,7 @@ class FaultIsolationTest {
     @Test
     void theDeadlineHoldsInsideOneLongCall() throws Exception {
         long start = System.nanoTime();
-        Job slow = service.submit(request("a brown circle", 384, 384, 2, 5.0, "ddim", 7));
+        Job slow = service.submit(request("a brown circle", 384, 384, 2, 5.0, "ddim", 7), EngineTesting.CLIENT);
         Throwable failure = slow.completion().handle((result, error) -> error).get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         double answeredAfterMillis = (System.nanoTime() - start) / 1e6;
         assertEquals(JobFailure.Reason.DEADLINE, ((JobFailedException) failure).failure().reason());

@@ -40,19 +40,19 @@ class GracefulShutdownTest {
         try {
             GenerationService service = context.getBean(GenerationService.class);
             // 150 steps of two 512×512 images: about 10 s on a 2-core CPU, five times the grace period.
-            Job tooLong = service.submit(request("too long", 512, 512, 150, 5.0, "ddim", 1, 2));
+            Job tooLong = service.submit(request("too long", 512, 512, 150, 5.0, "ddim", 1, 2), EngineTesting.CLIENT);
             awaitStep(tooLong, 1);
             // A small shape takes turns with the long job's calls, one each: two steps in two waves are four
             // turns, well within the grace period even on a loaded machine.
             List<Job> quick = IntStream.range(0, 8)
-                    .mapToObj(i -> service.submit(request("quick " + i, 32, 32, 2, 5.0, "ddim", i)))
+                    .mapToObj(i -> service.submit(request("quick " + i, 32, 32, 2, 5.0, "ddim", i), EngineTesting.CLIENT))
                     .toList();
 
             Instant closingAt = Instant.now();
             long closing = System.nanoTime();
             CompletableFuture<Void> closed = CompletableFuture.runAsync(context::close);
             await().atMost(PATIENCE).pollInterval(Duration.ofMillis(1)).until(() -> !service.isRunning());
-            assertThrows(NotAcceptingException.class, () -> service.submit(request("too late", 4, 1)));
+            assertThrows(NotAcceptingException.class, () -> service.submit(request("too late", 4, 1), EngineTesting.CLIENT));
             closed.get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
             double closeMillis = (System.nanoTime() - closing) / 1e6;
 

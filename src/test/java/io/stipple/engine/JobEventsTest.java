@@ -82,6 +82,6 @@ class JobEventsTest {
         }));
 
         assertTrue(service.ready(), "the worker survived");
-        assertNotNull(result(service.submit(request("the next one", 4, 7))));
+        assertNotNull(result(service.submit(request("the next one", 4, 7), EngineTesting.CLIENT)));
     }
 }

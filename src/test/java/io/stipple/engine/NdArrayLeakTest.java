@@ -38,7 +38,7 @@ class NdArrayLeakTest {
 
     private void serve(int from, int to) {
         for (int wave = from; wave < to; wave += WAVE) {
-            IntStream.range(wave, Math.min(to, wave + WAVE)).mapToObj(i -> service.submit(small(i))).toList()
+            IntStream.range(wave, Math.min(to, wave + WAVE)).mapToObj(i -> service.submit(small(i), EngineTesting.CLIENT)).toList()
                     .forEach(EngineTesting::result);
         }
     }

@@ -35,7 +35,7 @@ class QueueFullTest {
         // first one from the queue yet.
         while (refused == null && admitted.size() < 3) {
             try {
-                admitted.add(service.submit(slow(admitted.size(), 1)));
+                admitted.add(service.submit(slow(admitted.size(), 1), EngineTesting.CLIENT));
             } catch (QueueFullException e) {
                 refused = e;
             }
