@@ -1,5 +1,7 @@
 // Stipple's web page. It uses only the public API (GET /v1/model, POST /v1/jobs, the job's event
 // stream, DELETE /v1/jobs/{id}, GET /v1/jobs/{id}/images/{n}), so it doubles as an example client.
+// When the server asks for an API key (401), the page asks the user once, keeps the key in this
+// browser's storage and sends it on every call, the event streams included.
 "use strict";
 
 const form = document.getElementById("generate");
@@ -10,9 +12,18 @@ const emptyNote = document.getElementById("empty");
 const jobTemplate = document.getElementById("job-template");
 const imageTemplate = document.getElementById("image-template");
 
+const keyDialog = document.getElementById("key-dialog");
+const forgetKey = document.getElementById("forget-key");
+
+const KEY_STORAGE = "stipple.apiKey";
 const NUMBER_FIELDS = ["steps", "guidance_scale", "num_images", "width", "height"];
 const SEED_DIGITS = /^\d+$/;
 
+forgetKey.hidden = !localStorage.getItem(KEY_STORAGE);
+forgetKey.addEventListener("click", () => {
+  localStorage.removeItem(KEY_STORAGE);
+  forgetKey.hidden = true;
+});
 loadModel();
 form.elements.random_seed.addEventListener("change", syncSeedField);
 form.addEventListener("submit", (event) => {
@@ -23,7 +34,7 @@ form.addEventListener("submit", (event) => {
 async function loadModel() {
   const label = document.getElementById("model");
   try {
-    const response = await fetch("v1/model", {headers: {Accept: "application/json"}});
+    const response = await api("v1/model", {headers: {Accept: "application/json"}});
     if (!response.ok) throw await problemOf(response);
     const model = await response.json();
     label.textContent = `${model.name} · ${model.device}`;
@@ -105,7 +116,7 @@ async function submit(request) {
   const card = addJobCard(request);
   let accepted;
   try {
-    const response = await fetch("v1/jobs", {
+    const response = await api("v1/jobs", {
       method: "POST",
       headers: {"Content-Type": "application/json", Accept: "application/json"},
       body: requestBody(request),
@@ -139,58 +150,105 @@ function followJob(card, id) {
   cancel.disabled = false;
   cancel.addEventListener("click", () => cancelJob(id, cancel));
 
-  const events = new EventSource(`v1/jobs/${encodeURIComponent(id)}/events`);
+  const stream = new AbortController();
   const finish = () => {
-    events.close();
+    stream.abort();
     cancel.disabled = true;
   };
-  events.addEventListener("queued", (event) => {
-    const {queue_position} = JSON.parse(event.data);
-    status.textContent = `Queued, position ${queue_position}`;
-  });
-  events.addEventListener("progress", (event) => {
-    const progress = JSON.parse(event.data);
-    bar.max = progress.steps;
-    bar.value = progress.step;
-    status.textContent = `Step ${progress.step} of ${progress.steps}`;
-    if (progress.preview) {
-      preview.src = progress.preview;
-      preview.hidden = false;
-    }
-  });
-  events.addEventListener("succeeded", async (event) => {
-    finish();
-    const job = JSON.parse(event.data);
-    status.textContent = "Fetching images…";
-    try {
-      const cards = await Promise.all(job.images.map((image) => imageCard(job, image)));
-      card.remove();
-      gallery.prepend(...cards);
-    } catch (problem) {
-      endJob(card, `Could not fetch the images: ${describe(problem)}`);
-    }
-  });
-  events.addEventListener("failed", (event) => {
-    finish();
-    endJob(card, `Failed: ${describe(JSON.parse(event.data))}`);
-  });
-  events.addEventListener("cancelled", () => {
-    finish();
-    endJob(card, "Cancelled");
-  });
-  // EventSource reconnects by itself after a dropped connection; a job that no longer exists (404) or a
-  // server that went away ends the stream for good.
-  events.onerror = () => {
-    if (events.readyState === EventSource.CLOSED) {
+  const handlers = {
+    queued(data) {
+      status.textContent = `Queued, position ${JSON.parse(data).queue_position}`;
+    },
+    progress(data) {
+      const progress = JSON.parse(data);
+      bar.max = progress.steps;
+      bar.value = progress.step;
+      status.textContent = `Step ${progress.step} of ${progress.steps}`;
+      if (progress.preview) {
+        preview.src = progress.preview;
+        preview.hidden = false;
+      }
+    },
+    async succeeded(data) {
       finish();
-      endJob(card, "Lost contact with the job");
-    }
+      const job = JSON.parse(data);
+      status.textContent = "Fetching images…";
+      try {
+        const cards = await Promise.all(job.images.map((image) => imageCard(job, image)));
+        card.remove();
+        gallery.prepend(...cards);
+      } catch (problem) {
+        endJob(card, `Could not fetch the images: ${describe(problem)}`);
+      }
+    },
+    failed(data) {
+      finish();
+      endJob(card, `Failed: ${describe(JSON.parse(data))}`);
+    },
+    cancelled() {
+      finish();
+      endJob(card, "Cancelled");
+    },
   };
+  followEvents(`v1/jobs/${encodeURIComponent(id)}/events`, handlers, stream.signal).catch(() => {
+    if (stream.signal.aborted) return;
+    finish();
+    endJob(card, "Lost contact with the job");
+  });
+}
+
+/**
+ * Reads a server-sent event stream through fetch, which, unlike EventSource, can send the API key. Like
+ * EventSource it reconnects when the connection drops before the job ended: the server's first event
+ * then describes the job as it is. A job that no longer exists (404), or a server that stays away,
+ * rejects the promise.
+ */
+async function followEvents(url, handlers, signal) {
+  let failures = 0;
+  while (!signal.aborted) {
+    try {
+      const response = await api(url, {headers: {Accept: "text/event-stream"}, signal});
+      if (!response.ok) throw await problemOf(response);
+      failures = 0;
+      await dispatchEvents(response.body, handlers, signal);
+    } catch (problem) {
+      if (signal.aborted) return;
+      if (problem.status === 404 || ++failures > 5) throw problem;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+}
+
+/** Splits a text/event-stream body into events (the HTML standard's format) and calls each one's handler. */
+async function dispatchEvents(body, handlers, signal) {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  while (!signal.aborted) {
+    const {value, done} = await reader.read();
+    if (done) return;
+    buffer += value.replace(/\r\n?/g, "\n");
+    let end;
+    while ((end = buffer.indexOf("\n\n")) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      let type = "message";
+      const data = [];
+      for (const line of block.split("\n")) {
+        if (line.startsWith(":")) continue;
+        const colon = line.indexOf(":");
+        const field = colon < 0 ? line : line.slice(0, colon);
+        const text = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+        if (field === "event") type = text;
+        else if (field === "data") data.push(text);
+      }
+      if (data.length > 0 && handlers[type]) handlers[type](data.join("\n"));
+    }
+  }
 }
 
 async function cancelJob(id, button) {
   button.disabled = true;
-  const response = await fetch(`v1/jobs/${encodeURIComponent(id)}`, {method: "DELETE"});
+  const response = await api(`v1/jobs/${encodeURIComponent(id)}`, {method: "DELETE"});
   // 409: it finished first, and its own terminal event says how.
   if (!response.ok && response.status !== 409) showProblem(await problemOf(response));
 }
@@ -209,7 +267,7 @@ function endJob(card, message) {
  * finished jobs after a while; its seed comes from X-Stipple-Seed, exact even beyond 2^53.
  */
 async function imageCard(job, image) {
-  const response = await fetch(image.url, {headers: {Accept: "image/png"}});
+  const response = await api(image.url, {headers: {Accept: "image/png"}});
   if (!response.ok) throw await problemOf(response);
   const seed = response.headers.get("X-Stipple-Seed");
   const url = URL.createObjectURL(await response.blob());
@@ -238,6 +296,50 @@ async function imageCard(job, image) {
     submit({...rerun, seed});
   });
   return card;
+}
+
+/**
+ * fetch with the stored API key. On 401 the page asks for a key, saying why (none yet, or the stored
+ * one was refused), and retries with it.
+ */
+async function api(url, options = {}) {
+  while (true) {
+    const key = localStorage.getItem(KEY_STORAGE);
+    const headers = {...options.headers};
+    if (key) headers["X-API-Key"] = key;
+    const response = await fetch(url, {...options, headers});
+    if (response.status !== 401) return response;
+    localStorage.removeItem(KEY_STORAGE);
+    forgetKey.hidden = true;
+    const {detail} = await problemOf(response);
+    localStorage.setItem(KEY_STORAGE, await askForKey(key ? `The key was refused: ${detail}` : detail));
+    forgetKey.hidden = false;
+  }
+}
+
+/** One dialog at a time: calls that meet a 401 together wait for the same answer. */
+let pendingKey = null;
+
+function askForKey(reason) {
+  if (!pendingKey) {
+    pendingKey = new Promise((resolve) => {
+      const keyForm = keyDialog.querySelector("form");
+      keyDialog.querySelector(".key-reason").textContent = reason;
+      keyForm.elements.api_key.value = "";
+      keyDialog.addEventListener("close", function answered() {
+        const key = keyForm.elements.api_key.value.trim();
+        if (!key) {
+          keyDialog.showModal();
+          return;
+        }
+        keyDialog.removeEventListener("close", answered);
+        pendingKey = null;
+        resolve(key);
+      });
+      keyDialog.showModal();
+    });
+  }
+  return pendingKey;
 }
 
 /** The RFC 9457 problem of a failed response, or a stand-in when the body is not one. */

@@ -58,7 +58,7 @@ class BatchedMatchesSoloTest {
         List<List<byte[]>> expected = MixedLoad.ALL.stream().map(solo::pngs).toList();
         long callsBefore = batchRows().count();
 
-        List<Job> jobs = MixedLoad.ALL.stream().map(service::submit).toList();
+        List<Job> jobs = MixedLoad.ALL.stream().map(request -> service.submit(request, EngineTesting.CLIENT)).toList();
         List<GenerationResult> results = jobs.stream().map(EngineTesting::result).toList();
 
         long calls = batchRows().count() - callsBefore;

@@ -24,7 +24,7 @@ class ExactBatchingTest {
             expected = MixedLoad.ALL.stream().map(solo::pngs).toList();
         }
 
-        List<Job> jobs = MixedLoad.ALL.stream().map(service::submit).toList();
+        List<Job> jobs = MixedLoad.ALL.stream().map(request -> service.submit(request, EngineTesting.CLIENT)).toList();
 
         for (int i = 0; i < jobs.size(); i++) {
             GenerationRequest request = MixedLoad.ALL.get(i);

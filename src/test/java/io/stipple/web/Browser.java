@@ -4,10 +4,13 @@ import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.io.File;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -67,6 +70,32 @@ final class Browser implements AutoCloseable {
     void emulatePhone(int width, int height) {
         driver.executeCdpCommand("Emulation.setDeviceMetricsOverride",
                 Map.of("width", width, "height", height, "deviceScaleFactor", 2, "mobile", true));
+    }
+
+    /** The page's form field of that name. */
+    WebElement field(String name) {
+        return driver.findElement(By.name(name));
+    }
+
+    void type(String name, String text) {
+        WebElement field = field(name);
+        field.clear();
+        field.sendKeys(text);
+    }
+
+    /** Waits until the gallery holds {@code count} images, all loaded; newest first. */
+    List<WebElement> awaitCards(int count) {
+        return await(d -> {
+            List<WebElement> cards = d.findElements(By.cssSelector("#gallery figure"));
+            boolean loaded = cards.size() == count
+                    && cards.stream().allMatch(card -> naturalWidth(card.findElement(By.tagName("img"))) > 0);
+            return loaded ? cards : null;
+        });
+    }
+
+    long naturalWidth(WebElement image) {
+        return ((Number) driver.executeScript("return arguments[0].complete ? arguments[0].naturalWidth : 0;", image))
+                .longValue();
     }
 
     <T> T await(Function<WebDriver, T> condition) {

@@ -229,7 +229,7 @@ class WebPageTest {
     }
 
     private WebElement field(String name) {
-        return driver().findElement(By.name(name));
+        return browser.field(name);
     }
 
     private String value(String name) {
@@ -237,9 +237,7 @@ class WebPageTest {
     }
 
     private void type(String name, String text) {
-        WebElement field = field(name);
-        field.clear();
-        field.sendKeys(text);
+        browser.type(name, text);
     }
 
     private void submit() {
@@ -261,19 +259,12 @@ class WebPageTest {
         });
     }
 
-    /** Waits until the gallery holds {@code count} images, all loaded; newest first. */
     private List<WebElement> awaitCards(int count) {
-        return browser.await(d -> {
-            List<WebElement> cards = d.findElements(By.cssSelector("#gallery figure"));
-            boolean loaded = cards.size() == count
-                    && cards.stream().allMatch(card -> naturalWidth(card.findElement(By.tagName("img"))) > 0);
-            return loaded ? cards : null;
-        });
+        return browser.awaitCards(count);
     }
 
     private long naturalWidth(WebElement image) {
-        return ((Number) js().executeScript("return arguments[0].complete ? arguments[0].naturalWidth : 0;", image))
-                .longValue();
+        return browser.naturalWidth(image);
     }
 
     /** The bytes behind a card's download link, read back from the page's blob. */
