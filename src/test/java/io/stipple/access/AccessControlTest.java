@@ -1,0 +1,117 @@
+package io.stipple.access;
+
+import static io.stipple.testing.StippleHttp.assertProblem;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
+
+import io.stipple.testing.StippleHttp;
+import java.io.IOException;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * API keys over real HTTP: one given in the configuration, one as a hash in a keys file. Everything that
+ * generates or tells about jobs and the model needs a key; the page, the API description and the probes
+ * do not; a client sees only its own jobs.
+ */
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
+        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.security.api-keys[0].name=frontend",
+        "stipple.security.api-keys[0].key=" + AccessControlTest.FRONTEND_KEY})
+class AccessControlTest {
+    static final String FRONTEND_KEY = "front-key-1";
+    private static final String BATCH_KEY = "batch-key-2";
+    private static final String QUICK = StippleHttp.body("prompt", "a red circle", "steps", 2);
+
+    @LocalServerPort
+    int port;
+
+    private StippleHttp http;
+
+    @DynamicPropertySource
+    static void keysFile(DynamicPropertyRegistry registry) throws IOException {
+        Path file = Files.createTempFile("stipple-api-keys", "");
+        Files.writeString(file, "batch " + ApiKeys.sha256(BATCH_KEY) + "\n");
+        file.toFile().deleteOnExit();
+        registry.add("stipple.security.api-keys-file", file::toString);
+    }
+
+    @BeforeEach
+    void connect() {
+        http = new StippleHttp(port);
+    }
+
+    private HttpResponse<byte[]> get(String path, String... headers) {
+        HttpRequest.Builder request = http.request(path).GET();
+        for (int i = 0; i < headers.length; i += 2) {
+            request.header(headers[i], headers[i + 1]);
+        }
+        return http.send(request.build());
+    }
+
+    private HttpResponse<byte[]> post(String path, String json, String header, String value) {
+        return http.send(http.request(path).header("Content-Type", "application/json").header(header, value)
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build());
+    }
+
+    @Test
+    void withoutAKeyTheApiAnswers401WithABearerChallenge() {
+        for (String path : List.of("/v1/model", "/v1/jobs/00000000-0000-0000-0000-000000000000",
+                "/v1/jobs/00000000-0000-0000-0000-000000000000/events", "/actuator/metrics")) {
+            HttpResponse<byte[]> response = get(path);
+            assertProblem(response, 401, null,
+                    "This server needs an API key: send it as \"Authorization: Bearer <key>\" or \"X-API-Key: <key>\"");
+            assertEquals("Bearer realm=\"stipple\"", response.headers().firstValue("WWW-Authenticate").orElseThrow(), path);
+        }
+        assertProblem(http.generate("{not even json"), 401, null, "needs an API key");
+    }
+
+    @Test
+    void aWrongKeyIsRefusedAsAnInvalidToken() {
+        for (String[] header : List.of(new String[] {"X-API-Key", "front-key-2"},
+                new String[] {"Authorization", "Bearer " + BATCH_KEY + "x"})) {
+            HttpResponse<byte[]> response = get("/v1/model", header);
+            assertProblem(response, 401, null, "The API key is not valid");
+            assertEquals("Bearer realm=\"stipple\", error=\"invalid_token\"",
+                    response.headers().firstValue("WWW-Authenticate").orElseThrow());
+        }
+    }
+
+    @Test
+    void eitherHeaderCarriesTheKey() {
+        assertEquals(200, get("/v1/model", "Authorization", "Bearer " + FRONTEND_KEY).statusCode());
+        assertEquals(200, get("/v1/model", "X-API-Key", BATCH_KEY).statusCode());
+        assertEquals(200, http.generate(QUICK, "X-API-Key", FRONTEND_KEY).statusCode());
+        assertEquals(200, get("/actuator/metrics", "X-API-Key", BATCH_KEY).statusCode());
+    }
+
+    @Test
+    void thePageTheApiDescriptionAndTheProbesStayOpen() {
+        for (String path : List.of("/", "/index.html", "/app.js", "/app.css", "/v3/api-docs", "/swagger-ui/index.html",
+                "/actuator/health", "/actuator/health/liveness", "/actuator/health/readiness", "/actuator/info",
+                "/actuator/prometheus")) {
+            assertEquals(200, get(path).statusCode(), path);
+        }
+    }
+
+    @Test
+    void aClientSeesOnlyItsOwnJobs() {
+        HttpResponse<byte[]> submitted = post("/v1/jobs", QUICK, "X-API-Key", FRONTEND_KEY);
+        assertEquals(202, submitted.statusCode(), new String(submitted.body()));
+        String job = "/v1/jobs/" + StippleHttp.json(submitted).get("id").asString();
+
+        assertEquals(200, get(job, "X-API-Key", FRONTEND_KEY).statusCode());
+        assertProblem(get(job, "X-API-Key", BATCH_KEY), 404, null, "No job");
+        assertProblem(get(job + "/events", "X-API-Key", BATCH_KEY), 404, null, "No job");
+        assertProblem(http.send(http.request(job).header("X-API-Key", BATCH_KEY).DELETE().build()), 404, null, "No job");
+    }
+}
