@@ -48,14 +48,20 @@ class AccessControl {
     }
 
     @Bean
-    SecurityFilterChain accessRules(HttpSecurity http, ApiKeys keys, ObjectProvider<JwtDecoder> jwtDecoder,
+    AccessMode accessMode(ApiKeys keys, ObjectProvider<JwtDecoder> jwtDecoder) {
+        boolean jwt = jwtDecoder.getIfAvailable() != null;
+        return new AccessMode(!keys.isEmpty() || jwt, jwt);
+    }
+
+    @Bean
+    SecurityFilterChain accessRules(HttpSecurity http, AccessMode mode, ApiKeys keys, ObjectProvider<JwtDecoder> jwtDecoder,
             StippleProperties properties, HandlerExceptionResolver handlerExceptionResolver) throws Exception {
         http.csrf(AbstractHttpConfigurer::disable)
                 .sessionManagement(sessions -> sessions.sessionCreationPolicy(SessionCreationPolicy.STATELESS))
                 .requestCache(AbstractHttpConfigurer::disable)
                 .cors(Customizer.withDefaults());
         JwtDecoder jwt = jwtDecoder.getIfAvailable();
-        if (keys.isEmpty() && jwt == null) {
+        if (!mode.required()) {
             log.warn("ACCESS CONTROL IS OFF: anyone who can reach this server may generate images. Configure "
                     + "stipple.security.api-keys, stipple.security.api-keys-file or a JWT issuer (docs/deployment.md)");
             return http.authorizeHttpRequests(requests -> requests.anyRequest().permitAll()).build();

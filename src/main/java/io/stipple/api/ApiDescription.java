@@ -1,6 +1,10 @@
 package io.stipple.api;
 
+import io.stipple.access.AccessMode;
 import io.stipple.config.StippleProperties;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import org.springframework.security.authentication.InsufficientAuthenticationException;
 import io.stipple.engine.JobFailedException;
 import io.stipple.engine.JobFailure;
 import io.stipple.engine.NotAcceptingException;
@@ -54,19 +58,23 @@ class ApiDescription implements OpenApiCustomizer {
      * no-break spaces as blank and U+001C to U+001F as not.
      */
     static final String NOT_BLANK = "[^\\t-\\r\\x1C- \\u1680\\u2000-\\u2006\\u2008-\\u200A\\u2028\\u2029\\u205F\\u3000]";
+    private static final String BEARER = "bearer";
+    private static final String API_KEY = "apiKey";
     private static final String EXAMPLE_ID = "0b5c9d6e-5a0c-4b8e-9a55-2f1f3c8e7d21";
 
     private final ModelController.ModelInfo model;
     private final RequestValidator validator;
     private final ProblemResponses problems;
     private final StippleProperties properties;
+    private final AccessMode access;
     /** {@code stipple.limits.*} as an unconfigured server has them. */
     private final StippleProperties.Limits defaultLimits;
     private final String version;
 
     ApiDescription(ModelController model, RequestValidator validator, ProblemResponses problems,
-            StippleProperties properties, ObjectProvider<BuildProperties> build) {
+            StippleProperties properties, AccessMode access, ObjectProvider<BuildProperties> build) {
         this.model = model.model();
+        this.access = access;
         this.validator = validator;
         this.problems = problems;
         this.properties = properties;
@@ -117,6 +125,29 @@ class ApiDescription implements OpenApiCustomizer {
         problems(operation(api, job + "/images/{n}", HttpMethod.GET), unknownJob(exampleJob + "/images/0"),
                 conflict(exampleJob + "/images/0", "The job has not succeeded (yet).",
                         "Job " + EXAMPLE_ID + " is running; its images are ready once it has succeeded"));
+        if (access.required()) {
+            requireCredentials(api);
+        }
+    }
+
+    /** Every operation of the API needs an API key or a token, sent either way, and may answer 401 without one. */
+    private void requireCredentials(OpenAPI api) {
+        String bearerDescription = access.jwt() ? "An API key, or a JWT from the configured issuer" : "An API key";
+        api.getComponents()
+                .addSecuritySchemes(BEARER, new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("bearer")
+                        .description(bearerDescription))
+                .addSecuritySchemes(API_KEY, new SecurityScheme().type(SecurityScheme.Type.APIKEY)
+                        .in(SecurityScheme.In.HEADER).name("X-API-Key").description("An API key"));
+        api.getPaths().forEach((path, item) -> item.readOperations().forEach(operation -> {
+            operation.security(List.of(new SecurityRequirement().addList(BEARER), new SecurityRequirement().addList(API_KEY)));
+            problems(operation, unauthorized(path.replace("{id}", EXAMPLE_ID).replace("{n}", "0")));
+        }));
+    }
+
+    private Problem unauthorized(String path) {
+        return new Problem("No API key or token, or one that is not valid (then `WWW-Authenticate` adds "
+                + "`error=\"invalid_token\"`).", at(path, problems.unauthorized(
+                new InsufficientAuthenticationException("no credential"))), null);
     }
 
     // --- the request body ------------------------------------------------------------------------------

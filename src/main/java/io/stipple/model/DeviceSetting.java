@@ -18,7 +18,7 @@ public enum DeviceSetting {
             case GPU -> {
                 if (gpus == 0) {
                     throw new IllegalStateException("stipple.device=gpu, but the PyTorch engine sees no CUDA GPU: "
-                            + "check that a CUDA build of libtorch is installed (see README, \"GPU deployment\")");
+                            + "check that a CUDA build of libtorch is installed (see docs/deployment.md, \"GPU deployment\")");
                 }
                 yield Device.gpu();
             }

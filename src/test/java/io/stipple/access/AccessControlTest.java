@@ -2,6 +2,7 @@ package io.stipple.access;
 
 import static io.stipple.testing.StippleHttp.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
 import io.stipple.testing.StippleHttp;
@@ -17,6 +18,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
+import tools.jackson.databind.JsonNode;
 
 /**
  * API keys over real HTTP: one given in the configuration, one as a hash in a keys file. Everything that
@@ -25,6 +27,7 @@ import org.springframework.test.context.DynamicPropertySource;
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
         "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.cors.allowed-origins=https://frontend.example",
         "stipple.security.api-keys[0].name=frontend",
         "stipple.security.api-keys[0].key=" + AccessControlTest.FRONTEND_KEY})
 class AccessControlTest {
@@ -101,6 +104,32 @@ class AccessControlTest {
                 "/actuator/prometheus")) {
             assertEquals(200, get(path).statusCode(), path);
         }
+    }
+
+    @Test
+    void theApiDescriptionOffersBothWaysToSendAKeyAndDocumentsThe401() {
+        JsonNode api = StippleHttp.json(get("/v3/api-docs"));
+        JsonNode schemes = api.path("components").path("securitySchemes");
+        assertEquals("bearer", schemes.path("bearer").path("scheme").asString());
+        assertEquals("X-API-Key", schemes.path("apiKey").path("name").asString());
+        assertEquals("header", schemes.path("apiKey").path("in").asString());
+        JsonNode generate = api.path("paths").path("/generate").path("post");
+        assertEquals(2, generate.path("security").size());
+        JsonNode documented = generate.path("responses").path("401").path("content").path("application/problem+json")
+                .path("example");
+        JsonNode real = StippleHttp.json(http.generate(QUICK));
+        assertEquals(real, documented, "the documented 401 is the server's");
+    }
+
+    @Test
+    void aBrowserOnAnAllowedOriginMayAskToSendAKey() {
+        HttpResponse<byte[]> preflight = http.send(http.request("/generate").header("Origin", "https://frontend.example")
+                .header("Access-Control-Request-Method", "POST")
+                .header("Access-Control-Request-Headers", "content-type,x-api-key")
+                .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).build());
+        assertEquals(200, preflight.statusCode(), "a preflight carries no credential and must not need one");
+        String allowed = preflight.headers().firstValue("Access-Control-Allow-Headers").orElse("").toLowerCase();
+        assertTrue(allowed.contains("x-api-key") && allowed.contains("content-type"), allowed);
     }
 
     @Test

@@ -87,7 +87,8 @@ class CorsTest {
         assertEquals(200, response.statusCode());
         assertEquals(ALLOWED, response.headers().firstValue("Access-Control-Allow-Origin").orElse(null));
         assertEquals("5", response.headers().firstValue(GenerateController.SEED_HEADER).orElseThrow());
-        assertEquals(Set.of("X-STIPPLE-SEED", "LOCATION", "RETRY-AFTER"), list(response, "Access-Control-Expose-Headers"));
+        assertEquals(Set.of("X-STIPPLE-SEED", "LOCATION", "RETRY-AFTER", "RATELIMIT-POLICY", "RATELIMIT", "WWW-AUTHENTICATE"),
+                list(response, "Access-Control-Expose-Headers"));
     }
 
     @Test
