@@ -159,6 +159,8 @@ class ShippedEndpointsIT {
     void logsNothingPerRequest() {
         String log = jar.log();
         assertFalse(log.contains("NNPACK"), "native NNPACK noise in the log");
+        assertTrue(log.lines().anyMatch(line -> line.contains(" WARN ") && line.contains("ACCESS CONTROL IS OFF")),
+                "an open server says so at startup");
         List<String> afterStartup = log.lines().dropWhile(line -> !line.contains("Started StippleApplication")).skip(1)
                 .toList();
         List<String> problems = afterStartup.stream().filter(line -> line.contains(" WARN ") || line.contains(" ERROR ")
