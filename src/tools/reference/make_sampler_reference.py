@@ -21,6 +21,10 @@ reimplements (diffusers main branch as of 2025, Apache-2.0):
   src/diffusers/schedulers/scheduling_euler_ancestral_discrete.py
       EulerAncestralDiscreteScheduler.__init__, .init_noise_sigma, .set_timesteps,
       .index_for_timestep, .scale_model_input, .step
+  add_noise and set_begin_index of all three, and the timestep selection (get_timesteps), noising and,
+  for inpainting with a 4-channel U-Net, the per-step latent blend of
+  src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion_img2img.py and
+  pipeline_stable_diffusion_inpaint.py
 
 dtypes follow diffusers: betas / alphas_cumprod are torch float32 tensors (torch.cumprod of a
 float32 tensor accumulates in double on CPU), timestep selection is done in numpy, sigma
@@ -118,6 +122,10 @@ class DDIM:
 
     def scale_model_input(self, sample, t):
         return sample
+
+    def add_noise(self, original, noise, t):
+        a = self.alphas_cumprod[int(t)]
+        return a ** 0.5 * original + (1 - a) ** 0.5 * noise
 
     def _get_variance(self, t, prev_t):
         a_t = self.alphas_cumprod[t]
@@ -224,6 +232,26 @@ class DPMpp2M:
         self.model_outputs = [None] * c["solver_order"]
         self.lower_order_nums = 0
         self.step_index = None
+        self.begin_index = None
+
+    def set_begin_index(self, index):
+        self.begin_index = index
+
+    def _init_step_index(self, t):
+        if self.step_index is None:
+            self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
+
+    def add_noise(self, original, noise, t):
+        # diffusers: the begin index before the first step (image-to-image), the step index after it
+        # (inpainting's re-noised original), else the timestep's own index.
+        if self.begin_index is None:
+            index = self.index_for_timestep(t)
+        elif self.step_index is not None:
+            index = self.step_index
+        else:
+            index = self.begin_index
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[index])
+        return alpha_t * original + sigma_t * noise
 
     def scale_model_input(self, sample, t):
         return sample
@@ -277,8 +305,7 @@ class DPMpp2M:
 
     def step(self, model_output, t, sample):
         c = self.c
-        if self.step_index is None:
-            self.step_index = self.index_for_timestep(t)
+        self._init_step_index(t)
         n = len(self.timesteps)
         lower_order_final = (self.step_index == n - 1) and (
             c["euler_at_final"] or (c["lower_order_final"] and n < 15) or c["final_sigmas_type"] == "zero")
@@ -337,21 +364,36 @@ class EulerAncestral:
         self.sigmas = torch.from_numpy(sigmas)
         self.timesteps = torch.from_numpy(ts)
         self.step_index = None
+        self.begin_index = None
 
     def index_for_timestep(self, t):
         indices = (self.timesteps == t).nonzero()
         pos = 1 if len(indices) > 1 else 0
         return indices[pos].item()
 
-    def scale_model_input(self, sample, t):
+    def set_begin_index(self, index):
+        self.begin_index = index
+
+    def _init_step_index(self, t):
         if self.step_index is None:
-            self.step_index = self.index_for_timestep(t)
+            self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
+
+    def add_noise(self, original, noise, t):
+        if self.begin_index is None:
+            index = self.index_for_timestep(t)
+        elif self.step_index is not None:
+            index = self.step_index
+        else:
+            index = self.begin_index
+        return original + noise * self.sigmas[index]
+
+    def scale_model_input(self, sample, t):
+        self._init_step_index(t)
         sigma = self.sigmas[self.step_index]
         return sample / ((sigma ** 2 + 1) ** 0.5)
 
     def step(self, model_output, t, sample, noise):
-        if self.step_index is None:
-            self.step_index = self.index_for_timestep(t)
+        self._init_step_index(t)
         sigma = self.sigmas[self.step_index]
         sample = sample.to(torch.float32)
         if self.c["prediction_type"] == "epsilon":
@@ -594,6 +636,73 @@ def trajectory_cases():
     return cases
 
 
+def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(1, 2, 2, 2)):
+    """StableDiffusionImg2ImgPipeline's timesteps and noising, and StableDiffusionInpaintPipeline's blend for
+    4-channel U-Nets: after each step, outside the mask (0) the latent becomes the original noised to the
+    next timestep's level, the clean original after the last step."""
+    size = int(np.prod(shape))
+    rng = np.random.default_rng(seed)
+    original = (0.5 * rng.standard_normal(size)).astype(np.float32)
+    noise = rng.standard_normal(size).astype(np.float32)
+    step_noise = rng.standard_normal((n, size)).astype(np.float32)
+    mask = (rng.random(size) < 0.5).astype(np.float32) if masked else None
+    sched = make_scheduler(sampler, config)
+    sched.set_timesteps(n)
+    # get_timesteps of the img2img pipeline (every scheduler here has order 1)
+    init_timestep = min(int(n * strength), n)
+    t_start = max(n - init_timestep, 0)
+    timesteps = sched.timesteps[t_start:]
+    if hasattr(sched, "set_begin_index"):
+        sched.set_begin_index(t_start)
+    x0 = torch.from_numpy(original.reshape(shape))
+    eps = torch.from_numpy(noise.reshape(shape))
+    m = None if mask is None else torch.from_numpy(mask.reshape(shape))
+    sample = sched.add_noise(x0, eps, timesteps[:1])
+    first = sample.reshape(-1).numpy().copy()
+    samples = []
+    for i, t in enumerate(timesteps):
+        model_input = sched.scale_model_input(sample, t)
+        model_output = model_fn(a, b, model_input, t)
+        step_eps = torch.from_numpy(step_noise[i].reshape(shape))
+        if sampler == "ddim":
+            sample = sched.step(model_output, t, sample, eta=0.0, variance_noise=step_eps)
+        elif sampler == "euler_a":
+            sample = sched.step(model_output, t, sample, step_eps)
+        else:
+            sample = sched.step(model_output, t, sample)
+        if m is not None:
+            proper = x0
+            if i < len(timesteps) - 1:
+                proper = sched.add_noise(x0, eps, timesteps[i + 1:i + 2])
+            sample = (1 - m) * proper + m * sample
+        samples.append(sample.reshape(-1).numpy().copy())
+    case = {"sampler": sampler, "config": config, "steps": n, "strength": strength, "shape": list(shape),
+            "model": {"a": a, "b": b}, "seed": seed, "begin_index": t_start,
+            "original": [f32(v) for v in original], "noise": [f32(v) for v in noise],
+            "step_noise": [[f32(v) for v in row] for row in step_noise[:len(timesteps)]],
+            "timesteps": [int(t) if sampler != "euler_a" else f32(t) for t in timesteps.numpy()],
+            "noised": [f32(v) for v in first],
+            "samples": [[f32(v) for v in row] for row in samples]}
+    if mask is not None:
+        case["mask"] = [f32(v) for v in mask]
+    return case
+
+
+def image_to_image_cases():
+    cases = []
+    k = 0
+    for sampler in SAMPLERS:
+        for strength, n, masked in ((0.6, 10, False), (0.8, 20, False), (0.3, 4, False), (1.0, 5, False),
+                                    (0.75, 8, True), (1.0, 6, True)):
+            a, b = MODELS[k % len(MODELS)]
+            config = with_(SD, timestep_spacing="trailing", steps_offset=0) if k % 2 else SD
+            case = run_image_to_image(sampler, config, n, strength, masked, a, b, seed=5000 + k)
+            cases.append(dict([("name", "%s_strength%g_%d%s" % (sampler, strength, n, "_masked" if masked else ""))]
+                              + list(case.items())))
+            k += 1
+    return cases
+
+
 GENERAL_NOTES = [
     "Keys a scheduler class does not know are ignored (diffusers from_config behaviour): DPM-Solver and "
     "Euler-ancestral ignore set_alpha_to_one and clip_sample.",
@@ -645,6 +754,7 @@ def main(argv):
         "schedule_checks": schedule_checks(),
         "timestep_cases": timestep_cases(),
         "trajectory_cases": trajectory_cases(),
+        "image_to_image_cases": image_to_image_cases(),
     }
     # -inf is not JSON
     for k in ("dpmpp_2m", "dpmpp_2m_karras"):
@@ -655,8 +765,9 @@ def main(argv):
         f.write(text)
         f.write("\n")
     n_notes = sum(1 for c in doc["timestep_cases"] if "note" in c)
-    print("wrote %s: %d bytes, %d timestep cases (%d with notes), %d trajectory cases"
-          % (out, len(text) + 1, len(doc["timestep_cases"]), n_notes, len(doc["trajectory_cases"])))
+    print("wrote %s: %d bytes, %d timestep cases (%d with notes), %d trajectory cases, %d image-to-image cases"
+          % (out, len(text) + 1, len(doc["timestep_cases"]), n_notes, len(doc["trajectory_cases"]),
+             len(doc["image_to_image_cases"])))
     return 0
 
 

@@ -42,6 +42,12 @@ public final class Ddim implements Sampler {
         }
 
         @Override
+        protected NDArray addNoise(NDArray original, NDArray noise, int index) {
+            double alphaProd = schedule.alphaCumprod((int) timestepAt(index));
+            return original.mul(Math.sqrt(alphaProd)).add(noise.mul(Math.sqrt(1 - alphaProd)));
+        }
+
+        @Override
         protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
             int t = (int) currentTimestep();
             int previous = t - stride;

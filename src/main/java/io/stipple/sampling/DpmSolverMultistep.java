@@ -84,7 +84,7 @@ public final class DpmSolverMultistep implements Sampler {
             double h = to.lambda - from.lambda;
             double decay = to.alpha * (Math.exp(-h) - 1.0);
             NDArray next = sample.mul(to.sigma / from.sigma).sub(original.mul(decay));
-            boolean lastStep = index == length() - 1;
+            boolean lastStep = index == lastIndex();
             if (previousOriginal != null && !lastStep) {
                 NoiseLevel before = new NoiseLevel(sigmas[index - 1]);
                 double r = (from.lambda - before.lambda) / h;
@@ -93,6 +93,12 @@ public final class DpmSolverMultistep implements Sampler {
             }
             remember(original);
             return next;
+        }
+
+        @Override
+        protected NDArray addNoise(NDArray original, NDArray noise, int index) {
+            NoiseLevel level = new NoiseLevel(sigmas[index]);
+            return original.mul(level.alpha).add(noise.mul(level.sigma));
         }
 
         /** Keeps x̂₀ past the step's scope for the next step's second-order correction. */

@@ -45,7 +45,13 @@ public final class EulerAncestral implements Sampler {
 
         @Override
         public NDArray scaleModelInput(NDArray sample) {
-            return sample.div(inputScale(sigmas[completedSteps()]));
+            return sample.div(inputScale(sigmas[currentIndex()]));
+        }
+
+        /** x = x₀ + σ·ε: this sampler's sample is not scaled to unit variance. */
+        @Override
+        protected NDArray addNoise(NDArray original, NDArray noise, int index) {
+            return original.add(noise.mul(sigmas[index]));
         }
 
         @Override

@@ -9,4 +9,16 @@ public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral
 
     /** Begins one image's denoising with (about, for trailing spacing) {@code steps} model evaluations. */
     Trajectory start(int steps);
+
+    /**
+     * Begins image-to-image denoising as diffusers' img2img pipeline does: of the timesteps for {@code steps},
+     * only the last {@code int(steps × strength)} are walked, from the init image noised to the first of them
+     * ({@link Trajectory#noised}). Strength 1 walks them all from an image drowned in noise; 0 walks none.
+     */
+    default Trajectory start(int steps, double strength) {
+        Trajectory full = start(steps);
+        int total = full.length();
+        int walked = Math.min((int) (steps * strength), total);
+        return full.beginAt(Math.max(total - walked, 0));
+    }
 }

@@ -1,5 +1,6 @@
 package io.stipple.sampling;
 
+import java.util.Arrays;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -13,6 +14,8 @@ import ai.djl.ndarray.types.Shape;
 public abstract class Trajectory implements AutoCloseable {
     private final float[] timesteps;
     private final double initNoiseSigma;
+    /** Where the walk begins: 0 from pure noise, later for image-to-image. */
+    private int begin;
     private int next;
 
     protected Trajectory(float[] timesteps, double initNoiseSigma) {
@@ -20,21 +23,49 @@ public abstract class Trajectory implements AutoCloseable {
         this.initNoiseSigma = initNoiseSigma;
     }
 
+    /** The steps this walk takes. */
     public final int length() {
-        return timesteps.length;
+        return timesteps.length - begin;
     }
 
     public final int completedSteps() {
-        return next;
+        return next - begin;
     }
 
     public final boolean finished() {
         return next == timesteps.length;
     }
 
-    /** All timesteps, for inspection; the model sees them one by one through {@link #currentTimestep()}. */
+    /** The timesteps this walk takes, for inspection; the model sees them one by one through {@link #currentTimestep()}. */
     public final float[] timesteps() {
-        return timesteps.clone();
+        return Arrays.copyOfRange(timesteps, begin, timesteps.length);
+    }
+
+    /**
+     * Skips the first {@code index} timesteps, as image-to-image does: the walk starts from an image noised
+     * to the level of timestep {@code index} ({@link #noised}). Only before the first step.
+     */
+    final Trajectory beginAt(int index) {
+        if (next != begin || index < 0 || index > timesteps.length) {
+            throw new IllegalStateException("cannot begin at " + index + " after " + completedSteps() + " steps");
+        }
+        begin = index;
+        next = index;
+        return this;
+    }
+
+    /** The position in the full schedule of the next step, for samplers whose noise levels are indexed by it. */
+    protected final int currentIndex() {
+        return next;
+    }
+
+    protected final float timestepAt(int index) {
+        return timesteps[index];
+    }
+
+    /** The position in the full schedule of the last step. */
+    protected final int lastIndex() {
+        return timesteps.length - 1;
     }
 
     public final double initNoiseSigma() {
@@ -45,6 +76,18 @@ public abstract class Trajectory implements AutoCloseable {
     public final NDArray initialSample(NDManager manager, Shape shape, NoiseSource noise) {
         return noise.standardNormal(manager, shape).mul(initNoiseSigma);
     }
+
+    /**
+     * {@code original} (a clean latent) noised with {@code noise} to the level the sample has now: the
+     * start of an image-to-image walk, and the part of an inpainted latent outside its mask after each
+     * step. Once the walk is finished that level is zero, and the original is returned as it is.
+     */
+    public final NDArray noised(NDArray original, NDArray noise) {
+        return finished() ? original.duplicate() : addNoise(original, noise, next);
+    }
+
+    /** The forward process q(x_t | x_0) at timestep {@code index} of the schedule, as the sampler parameterises x_t. */
+    protected abstract NDArray addNoise(NDArray original, NDArray noise, int index);
 
     public final float currentTimestep() {
         return timesteps[next];

@@ -45,7 +45,8 @@ class DiffusersReferenceTest {
     record Reference(
             @JsonProperty("schedule_checks") List<ScheduleCheck> scheduleChecks,
             @JsonProperty("timestep_cases") List<TimestepCase> timestepCases,
-            @JsonProperty("trajectory_cases") List<TrajectoryCase> trajectoryCases) {
+            @JsonProperty("trajectory_cases") List<TrajectoryCase> trajectoryCases,
+            @JsonProperty("image_to_image_cases") List<ImageToImageCase> imageToImageCases) {
     }
 
     @JsonIgnoreProperties(ignoreUnknown = true)
@@ -85,6 +86,25 @@ class DiffusersReferenceTest {
             @JsonProperty("timesteps") double[] timesteps,
             @JsonProperty("init_noise_sigma") double initNoiseSigma,
             @JsonProperty("samples") float[][] samples) {
+    }
+
+    /** Image-to-image from {@code original}, and with a {@code mask} (1: repaint) inpainting's blend after every step. */
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    record ImageToImageCase(
+            @JsonProperty("name") String name,
+            @JsonProperty("sampler") String sampler,
+            @JsonProperty("config") SchedulerConfig config,
+            @JsonProperty("steps") int steps,
+            @JsonProperty("strength") double strength,
+            @JsonProperty("shape") long[] shape,
+            @JsonProperty("model") LinearModel model,
+            @JsonProperty("original") float[] original,
+            @JsonProperty("noise") float[] noise,
+            @JsonProperty("step_noise") float[][] stepNoise,
+            @JsonProperty("timesteps") double[] timesteps,
+            @JsonProperty("noised") float[] noised,
+            @JsonProperty("samples") float[][] samples,
+            @JsonProperty("mask") float[] mask) {
     }
 
     /** The reference's stand-in for a U-Net: a·input + b·sin(t/100), all in float32. */
@@ -128,6 +148,10 @@ class DiffusersReferenceTest {
 
     static Stream<Named<TrajectoryCase>> trajectoryCases() {
         return REFERENCE.trajectoryCases().stream().map(c -> Named.of(c.name(), c));
+    }
+
+    static Stream<Named<ImageToImageCase>> imageToImageCases() {
+        return REFERENCE.imageToImageCases().stream().map(c -> Named.of(c.name(), c));
     }
 
     @ParameterizedTest
@@ -190,6 +214,34 @@ class DiffusersReferenceTest {
         boolean stochastic = c.sampler().equals("euler_a") || (c.sampler().equals("ddim") && c.eta() > 0);
         assertEquals(stochastic ? 1 + c.steps() : 1, noise.draws(),
                 c.name() + ": noise draws: the initial latent, then one per step for ancestral samplers only");
+    }
+
+    @ParameterizedTest
+    @MethodSource("imageToImageCases")
+    void imageToImageMatchesDiffusers(ImageToImageCase c) {
+        Shape shape = new Shape(c.shape());
+        // The image's noise stream: first the noise of the noised original, as the engine draws it, then the steps'.
+        ReplayedNoise stream = new ReplayedNoise(c.noise(), c.stepNoise());
+        SamplerCatalog catalog = new SamplerCatalog(c.config());
+        try (NDManager scope = manager.newSubManager();
+                Trajectory trajectory = catalog.create(c.sampler(), 0.0).start(c.steps(), c.strength())) {
+            assertArrayEquals(toFloats(c.timesteps()), trajectory.timesteps(), 1e-3f, c.name() + ": timesteps");
+            NDArray original = scope.create(c.original(), shape);
+            NDArray noise = stream.standardNormal(scope, shape);
+            NDArray mask = c.mask() == null ? null : scope.create(c.mask(), shape);
+            NDArray sample = trajectory.noised(original, noise);
+            assertSamplesClose(c.noised(), sample.toFloatArray(), c.name() + ": the noised original");
+            for (int i = 0; i < c.timesteps().length; i++) {
+                float t = trajectory.currentTimestep();
+                NDArray output = c.model().apply(trajectory.scaleModelInput(sample), t);
+                sample = trajectory.step(output, sample, stream);
+                if (mask != null) {
+                    sample = trajectory.noised(original, noise).mul(mask.neg().add(1)).add(sample.mul(mask));
+                }
+                assertSamplesClose(c.samples()[i], sample.toFloatArray(), c.name() + ": step " + i + " (t = " + t + ")");
+            }
+            assertTrue(trajectory.finished());
+        }
     }
 
     /** Hands out the reference's noise in the order the reference drew it: initial latent, then row by row. */
