@@ -195,6 +195,16 @@ class ApiDescription implements OpenApiCustomizer {
                 + limits.maxImages() + " (" + configurable("max-images", defaultLimits.maxImages()) + ").")
                 .minimum(BigDecimal.ONE).maximum(BigDecimal.valueOf(limits.maxImages()))
                 ._default(defaults.numImages());
+        field(fields, "init_image", "Image-to-image: a PNG or JPEG to start from, base64 or a data URL, at most "
+                + InitImages.MAX_DECODED_PIXELS + " pixels. It is resized to width × height; without them the size is "
+                + "the image's, scaled down to the pixel budget and rounded down to the size multiple. Needs a model "
+                + "with a VAE encoder.");
+        field(fields, "strength", "With `init_image`: how far back towards noise the image goes. Only the last "
+                + "int(steps × strength) steps run; 0 returns the image through the VAE, 1 keeps only its composition's "
+                + "faintest trace.").minimum(BigDecimal.ZERO).maximum(BigDecimal.ONE)
+                ._default(RequestValidator.DEFAULT_STRENGTH);
+        field(fields, "mask_image", "Inpainting, with `init_image` of the same size: white repaints, black keeps "
+                + "(grey from one half up counts as white). Outside the mask the result keeps the original pixels.");
     }
 
     private static String configurable(String limit, Object defaultValue) {
@@ -239,7 +249,7 @@ class ApiDescription implements OpenApiCustomizer {
     private Problem invalid(String path) {
         // One more step than the limit is invalid on every model and configuration.
         GenerateRequestBody body = new GenerateRequestBody("a cat", null, null, null, model.limits().maxSteps() + 1,
-                null, null, null, null, null);
+                null, null, null, null, null, null, null, null);
         try {
             validator.validate(body);
         } catch (InvalidRequestException e) {

@@ -13,5 +13,8 @@ public record GenerateRequestBody(
         @JsonProperty("sampler") String sampler,
         @JsonProperty("eta") Double eta,
         @JsonProperty("seed") Long seed,
-        @JsonProperty("num_images") Integer numImages) {
+        @JsonProperty("num_images") Integer numImages,
+        @JsonProperty("init_image") String initImage,
+        @JsonProperty("strength") Double strength,
+        @JsonProperty("mask_image") String maskImage) {
 }

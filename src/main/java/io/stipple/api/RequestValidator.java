@@ -1,5 +1,8 @@
 package io.stipple.api;
 
+import io.stipple.model.PipelineDirectory;
+import io.stipple.pipeline.InitImage;
+import java.awt.image.BufferedImage;
 import io.stipple.api.InvalidRequestException.FieldViolation;
 import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
@@ -19,17 +22,21 @@ import org.springframework.stereotype.Component;
 public class RequestValidator {
     public static final int MAX_STEPS = 150;
     public static final double MAX_GUIDANCE_SCALE = 30.0;
+    /** diffusers' img2img default. */
+    public static final double DEFAULT_STRENGTH = 0.8;
     /** Drawn seeds stay below 2^53 so that JavaScript clients can hold them exactly. */
     static final long MAX_DRAWN_SEED = 1L << 53;
 
     private final PipelineSpec spec;
     private final SamplerCatalog samplers;
     private final StippleProperties.Limits limits;
+    private final boolean startsFromImages;
 
     public RequestValidator(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties) {
         this.spec = models.spec();
         this.samplers = samplers;
         this.limits = properties.limits();
+        this.startsFromImages = models.vaeEncoder().isPresent();
     }
 
     public int maxSteps() {
@@ -48,8 +55,22 @@ public class RequestValidator {
             violations.add(new FieldViolation("negative_prompt", "negative_prompt must be at most "
                     + limits.maxPromptLength() + " characters, got " + body.negativePrompt().length()));
         }
-        int width = orDefault(body.width(), spec.defaultWidth());
-        int height = orDefault(body.height(), spec.defaultHeight());
+        BufferedImage initImage = imageField(body, violations);
+        BufferedImage mask = body.maskImage() == null || body.initImage() == null ? null
+                : InitImages.decode("mask_image", body.maskImage(), violations);
+        if (initImage != null && mask != null
+                && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
+            violations.add(new FieldViolation("mask_image", "mask_image is " + mask.getWidth() + " × " + mask.getHeight()
+                    + " but init_image is " + initImage.getWidth() + " × " + initImage.getHeight()
+                    + "; they must be the same size"));
+        }
+        double strength = body.strength() != null ? body.strength() : DEFAULT_STRENGTH;
+        if (!(strength >= 0 && strength <= 1)) {
+            violations.add(new FieldViolation("strength", "strength must be between 0 and 1, got " + strength));
+        }
+        int[] size = initImage != null && body.width() == null && body.height() == null ? fitted(initImage) : null;
+        int width = size != null ? size[0] : orDefault(body.width(), spec.defaultWidth());
+        int height = size != null ? size[1] : orDefault(body.height(), spec.defaultHeight());
         checkSide(violations, "width", width);
         checkSide(violations, "height", height);
         if (width > 0 && height > 0 && (long) width * height > limits.maxPixels()) {
@@ -94,8 +115,41 @@ public class RequestValidator {
         for (int i = 0; i < imageCount; i++) {
             seeds.add(seed + i);
         }
+        InitImage init = initImage == null ? null : new InitImage(InitImages.resize(initImage, width, height), strength,
+                mask == null ? null : InitImages.resize(mask, width, height));
         return new GenerationRequest(body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
-                width, height, steps, guidance, sampler, eta, seeds);
+                width, height, steps, guidance, sampler, eta, seeds, init);
+    }
+
+    /** The init image if the request has a valid one; its companions without it are violations too. */
+    private BufferedImage imageField(GenerateRequestBody body, List<FieldViolation> violations) {
+        if (body.initImage() == null) {
+            if (body.strength() != null) {
+                violations.add(new FieldViolation("strength", "strength applies only with init_image"));
+            }
+            if (body.maskImage() != null) {
+                violations.add(new FieldViolation("mask_image", "mask_image applies only with init_image"));
+            }
+            return null;
+        }
+        if (!startsFromImages) {
+            violations.add(new FieldViolation("init_image", "the model \"" + spec.name() + "\" has no "
+                    + PipelineDirectory.VAE_ENCODER + ", so it cannot start from an image"));
+            return null;
+        }
+        return InitImages.decode("init_image", body.initImage(), violations);
+    }
+
+    /**
+     * The size of a request that gives an init image but no width or height: the image's, scaled down to fit
+     * {@code stipple.limits.max-pixels} if need be, each side rounded down to the model's size multiple.
+     */
+    private int[] fitted(BufferedImage image) {
+        double scale = Math.min(1.0, Math.sqrt((double) limits.maxPixels() / ((long) image.getWidth() * image.getHeight())));
+        int multiple = spec.sizeMultipleOrDefault();
+        int width = Math.max(multiple, (int) (image.getWidth() * scale) / multiple * multiple);
+        int height = Math.max(multiple, (int) (image.getHeight() * scale) / multiple * multiple);
+        return new int[] {width, height};
     }
 
     private void checkSide(List<FieldViolation> violations, String field, int value) {

@@ -39,14 +39,14 @@ public record StippleProperties(
      * @param maxPixels      width × height budget per image
      * @param maxImages      cap on {@code num_images}
      * @param maxSteps       cap on {@code steps}
-     * @param maxRequestSize larger bodies are refused with 413 before they are parsed
+     * @param maxRequestSize larger bodies are refused with 413 before they are parsed; room for base64 init images
      */
     public record Limits(
             @DefaultValue("2000") int maxPromptLength,
             @DefaultValue("1048576") long maxPixels,
             @DefaultValue("8") int maxImages,
             @DefaultValue("150") int maxSteps,
-            @DefaultValue("64KB") DataSize maxRequestSize) {
+            @DefaultValue("8MB") DataSize maxRequestSize) {
     }
 
     /**

@@ -77,7 +77,7 @@ public class GenerationService implements SmartLifecycle {
 
     private static GenerationRequest defaultRequest(PipelineSpec spec) {
         return new GenerationRequest("", "", spec.defaultWidth(), spec.defaultHeight(), spec.defaultSteps(),
-                spec.defaultGuidanceScale(), spec.defaultSampler(), 0, List.of(0L));
+                spec.defaultGuidanceScale(), spec.defaultSampler(), 0, List.of(0L), null);
     }
 
     /**

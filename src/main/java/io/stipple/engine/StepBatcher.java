@@ -10,7 +10,10 @@ import io.stipple.pipeline.DenoisingImage;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
+import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GuidedStep;
+import io.stipple.pipeline.ImageEncoder;
+import io.stipple.pipeline.ImageStart;
 import io.stipple.pipeline.ImageDecoder;
 import io.stipple.pipeline.LatentPreview;
 import io.stipple.pipeline.PngEncoder;
@@ -45,6 +48,8 @@ final class StepBatcher implements Runnable {
     private final PromptEncoder prompts;
     private final GuidedStep guidedStep;
     private final ImageDecoder decoder;
+    /** Null for a pipeline without {@code vae_encoder.pt}, whose requests never carry an init image. */
+    private final ImageEncoder encoder;
     private final AdmissionQueue queue;
     private final EngineMetrics metrics;
     private final ServiceRate serviceRate;
@@ -74,6 +79,7 @@ final class StepBatcher implements Runnable {
         this.prompts = new PromptEncoder(models);
         this.guidedStep = new GuidedStep(models.unet());
         this.decoder = new ImageDecoder(models.vaeDecoder(), models.spec().scalingFactor());
+        this.encoder = models.vaeEncoder().map(vae -> new ImageEncoder(vae, models.spec().scalingFactor())).orElse(null);
         this.queue = queue;
         this.metrics = metrics;
         this.serviceRate = serviceRate;
@@ -120,6 +126,8 @@ final class StepBatcher implements Runnable {
                     return;
                 }
                 admit();
+                // An image-to-image job at strength 0 has no steps to take: it is finished on arrival.
+                decodeFinished();
                 if (groups.isEmpty()) {
                     if (stopping && queue.size() == 0) {
                         return;
@@ -238,11 +246,19 @@ final class StepBatcher implements Runnable {
         Shape shape = new Shape(1, spec.latentChannels(), request.height() / spec.vaeScaleFactor(),
                 request.width() / spec.vaeScaleFactor());
         Sampler sampler = samplers.create(request.sampler(), request.eta());
-        List<DenoisingImage> images = new ArrayList<>();
-        for (long seed : request.seeds()) {
-            images.add(new DenoisingImage(seed, sampler.start(request.steps()), request.guidanceScale(),
-                    conditional, unconditional, manager, shape));
+        ImageStart from = null;
+        if (request.init() != null) {
+            try {
+                from = ImageStart.of(request.init(), encoder, manager, spec.vaeScaleFactor());
+            } catch (RuntimeException e) {
+                manager.close();
+                fail(job, JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
+                        "VAE encoding of the init image of job " + job.id() + " failed", e), e);
+                return;
+            }
         }
+        List<DenoisingImage> images = DenoisingImage.of(request, sampler, conditional, unconditional, manager, shape,
+                from);
         long now = System.nanoTime();
         double queueMillis = (takenNanos - job.admittedNanos()) / 1e6;
         ActiveJob running = new ActiveJob(job, manager, shape, images, queueMillis, textMillis, now);
@@ -420,7 +436,7 @@ final class StepBatcher implements Runnable {
         List<BufferedImage> decoded = owner.decodedImages();
         for (int i = 0; i < decoded.size(); i++) {
             images.add(new GeneratedImage(request.seeds().get(i), request.width(), request.height(),
-                    PngEncoder.encode(decoded.get(i))));
+                    PngEncoder.encode(GenerationPipeline.finalPixels(request, decoded.get(i)))));
         }
         long end = System.nanoTime();
         StageTimings timings = new StageTimings(owner.queueMillis, owner.textMillis, owner.denoiseMillis(),

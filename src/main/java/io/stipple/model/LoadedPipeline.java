@@ -9,7 +9,9 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.nio.file.Files;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A pipeline directory loaded onto a device: tokenizer, text encoder, U-Net and VAE decoder. Loading
@@ -24,6 +26,8 @@ public final class LoadedPipeline implements AutoCloseable {
     private final TorchScriptModule textEncoder;
     private final TorchScriptModule unet;
     private final TorchScriptModule vaeDecoder;
+    /** Null when the directory has no {@code vae_encoder.pt}: then the model cannot start from an image. */
+    private final TorchScriptModule vaeEncoder;
     private final int hiddenSize;
 
     private LoadedPipeline(PipelineDirectory directory, Device device, HuggingFaceTokenizer tokenizer,
@@ -34,6 +38,7 @@ public final class LoadedPipeline implements AutoCloseable {
         this.textEncoder = modules.get(0);
         this.unet = modules.get(1);
         this.vaeDecoder = modules.get(2);
+        this.vaeEncoder = modules.size() > 3 ? modules.get(3) : null;
         this.hiddenSize = checkShapes();
     }
 
@@ -44,6 +49,9 @@ public final class LoadedPipeline implements AutoCloseable {
             for (String file : List.of(PipelineDirectory.TEXT_ENCODER, PipelineDirectory.UNET,
                     PipelineDirectory.VAE_DECODER)) {
                 modules.add(TorchScriptModule.load(directory.root(), file, device));
+            }
+            if (Files.isRegularFile(directory.file(PipelineDirectory.VAE_ENCODER))) {
+                modules.add(TorchScriptModule.load(directory.root(), PipelineDirectory.VAE_ENCODER, device));
             }
             return new LoadedPipeline(directory, device, tokenizer, modules);
         } catch (RuntimeException e) {
@@ -95,6 +103,13 @@ public final class LoadedPipeline implements AutoCloseable {
             Shape imageShape = new Shape(1, 3, latentSide * (long) factor, latentSide * (long) factor);
             if (!image.getShape().equals(imageShape)) {
                 throw wrongShape(vaeDecoder, image, imageShape + " (latent size × vae_scale_factor " + factor + ")");
+            }
+            if (vaeEncoder != null) {
+                NDArray latent = single(vaeEncoder, new NDList(image));
+                if (!latent.getShape().equals(sample.get("0:1").getShape())) {
+                    throw wrongShape(vaeEncoder, latent, sample.get("0:1").getShape() + " (image size / vae_scale_factor "
+                            + factor + ")");
+                }
             }
             return hiddenSize;
         } catch (ModelDirectoryException e) {
@@ -178,6 +193,11 @@ public final class LoadedPipeline implements AutoCloseable {
         return vaeDecoder;
     }
 
+    /** The VAE encoder, for image-to-image and inpainting; empty when the pipeline has none. */
+    public Optional<TorchScriptModule> vaeEncoder() {
+        return Optional.ofNullable(vaeEncoder);
+    }
+
     public int hiddenSize() {
         return hiddenSize;
     }
@@ -187,6 +207,9 @@ public final class LoadedPipeline implements AutoCloseable {
         textEncoder.close();
         unet.close();
         vaeDecoder.close();
+        if (vaeEncoder != null) {
+            vaeEncoder.close();
+        }
         tokenizer.close();
     }
 }

@@ -1,5 +1,8 @@
 package io.stipple.pipeline;
 
+import io.stipple.sampling.Sampler;
+import java.util.ArrayList;
+import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -9,8 +12,9 @@ import io.stipple.sampling.Trajectory;
 
 /**
  * One image being denoised: its latent x_t, its own trajectory and noise stream, the text it is
- * conditioned on and its guidance scale. Nothing in it refers to other images, which is what lets an
- * image share U-Net calls without depending on what it shares them with.
+ * conditioned on and its guidance scale, and for image-to-image where it started. Nothing in it refers
+ * to other images, which is what lets an image share U-Net calls without depending on what it shares
+ * them with.
  */
 public final class DenoisingImage implements AutoCloseable {
     private final long seed;
@@ -19,21 +23,62 @@ public final class DenoisingImage implements AutoCloseable {
     private final double guidanceScale;
     private final NDArray conditional;
     private final NDArray unconditional;
+    private final ImageStart start;
+    /** The noise that drowned the init image, drawn first from the image's own stream; reused to keep the unmasked part. */
+    private final NDArray startNoise;
     private NDArray latent;
 
     /**
      * @param conditional   text hidden states [1, L, D] of the prompt
      * @param unconditional those of the negative prompt, or {@code null} when the image is not guided
+     * @param start         the init image's latent (and mask) for image-to-image, or {@code null} to start from noise
      */
     public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, NDArray conditional,
-            NDArray unconditional, NDManager manager, Shape latentShape) {
+            NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
         this.seed = seed;
         this.trajectory = trajectory;
         this.noise = new SeededNoise(seed);
         this.guidanceScale = guidanceScale;
         this.conditional = conditional;
         this.unconditional = unconditional;
-        this.latent = trajectory.initialSample(manager, latentShape, noise);
+        this.start = start;
+        if (start == null) {
+            this.startNoise = null;
+            this.latent = trajectory.initialSample(manager, latentShape, noise);
+        } else {
+            this.startNoise = noise.standardNormal(manager, latentShape);
+            this.latent = trajectory.noised(start.latent(), startNoise);
+        }
+    }
+
+    /**
+     * The images of one request, each with its own seed and trajectory: from noise, or for image-to-image
+     * from {@code start} over the last {@code strength} of the steps.
+     */
+    public static List<DenoisingImage> of(GenerationRequest request, Sampler sampler, NDArray conditional,
+            NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
+        List<DenoisingImage> images = new ArrayList<>();
+        for (long seed : request.seeds()) {
+            Trajectory trajectory = request.init() == null
+                    ? sampler.start(request.steps())
+                    : sampler.start(request.steps(), request.init().strength());
+            images.add(new DenoisingImage(seed, trajectory, request.guidanceScale(), conditional, unconditional,
+                    manager, latentShape, start));
+        }
+        return images;
+    }
+
+    /**
+     * Inpainting's blend after a step (diffusers' inpaint pipeline for 4-channel U-Nets): outside the mask the
+     * latent is the init image noised to the level the step reached, clean after the last step, so that the
+     * repainted part is denoised in the context of what is kept.
+     */
+    NDArray keepOutsideMask(NDArray stepped) {
+        if (start == null || start.mask() == null) {
+            return stepped;
+        }
+        NDArray mask = start.mask();
+        return trajectory.noised(start.latent(), startNoise).mul(mask.neg().add(1)).add(stepped.mul(mask));
     }
 
     public long seed() {
@@ -79,9 +124,13 @@ public final class DenoisingImage implements AutoCloseable {
         latent = next;
     }
 
+    /** The start's latent and mask are the request's, shared, and closed with its manager. */
     @Override
     public void close() {
         trajectory.close();
         latent.close();
+        if (startNoise != null) {
+            startNoise.close();
+        }
     }
 }

@@ -23,6 +23,8 @@ public final class GenerationPipeline {
     private final PromptEncoder prompts;
     private final GuidedStep guidedStep;
     private final ImageDecoder decoder;
+    /** Null for a pipeline without {@code vae_encoder.pt}, whose requests never carry an init image. */
+    private final ImageEncoder encoder;
 
     public GenerationPipeline(LoadedPipeline models) {
         this.models = models;
@@ -30,6 +32,7 @@ public final class GenerationPipeline {
         this.prompts = new PromptEncoder(models);
         this.guidedStep = new GuidedStep(models.unet());
         this.decoder = new ImageDecoder(models.vaeDecoder(), models.spec().scalingFactor());
+        this.encoder = models.vaeEncoder().map(vae -> new ImageEncoder(vae, models.spec().scalingFactor())).orElse(null);
     }
 
     public SamplerCatalog samplers() {
@@ -50,11 +53,10 @@ public final class GenerationPipeline {
             long encoded = System.nanoTime();
 
             Sampler sampler = samplers.create(request.sampler(), request.eta());
-            List<DenoisingImage> images = new ArrayList<>();
-            for (long seed : request.seeds()) {
-                images.add(new DenoisingImage(seed, sampler.start(request.steps()), request.guidanceScale(),
-                        conditional, unconditional, manager, latentShape));
-            }
+            ImageStart from = request.init() == null ? null
+                    : ImageStart.of(request.init(), encoder, manager, spec.vaeScaleFactor());
+            List<DenoisingImage> images = DenoisingImage.of(request, sampler, conditional, unconditional, manager,
+                    latentShape, from);
             while (!images.get(0).trajectory().finished()) {
                 guidedStep.run(images);
             }
@@ -66,12 +68,18 @@ public final class GenerationPipeline {
             List<GeneratedImage> results = new ArrayList<>();
             for (int i = 0; i < pixels.size(); i++) {
                 results.add(new GeneratedImage(request.seeds().get(i), request.width(), request.height(),
-                        PngEncoder.encode(pixels.get(i))));
+                        PngEncoder.encode(finalPixels(request, pixels.get(i)))));
             }
             long encodedPng = System.nanoTime();
             return new GenerationResult(request, results, new StageTimings(queueMillis, millis(start, encoded),
                     millis(encoded, denoised), millis(denoised, decoded), millis(decoded, encodedPng)));
         }
+    }
+
+    /** What the user gets: the decoded image, or for inpainting the original outside the mask. */
+    public static BufferedImage finalPixels(GenerationRequest request, BufferedImage decoded) {
+        return request.init() != null && request.init().inpainting() ? InpaintComposite.apply(decoded, request.init())
+                : decoded;
     }
 
     private static double millis(long from, long to) {

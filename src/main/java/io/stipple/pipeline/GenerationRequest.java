@@ -4,7 +4,7 @@ import java.util.List;
 
 /**
  * A validated request with every default resolved: exactly what the pipeline will run. Image {@code i}
- * uses {@code seeds.get(i)}.
+ * uses {@code seeds.get(i)}. {@code init} is null for text-to-image, else the image to start from.
  */
 public record GenerationRequest(
         String prompt,
@@ -15,7 +15,8 @@ public record GenerationRequest(
         double guidanceScale,
         String sampler,
         double eta,
-        List<Long> seeds) {
+        List<Long> seeds,
+        InitImage init) {
 
     public GenerationRequest {
         seeds = List.copyOf(seeds);
@@ -41,6 +42,11 @@ public record GenerationRequest(
      * hundreds of default ones, where a count of requests would call it one.
      */
     public long workUnits(int vaeScaleFactor) {
-        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * steps * rows();
+        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * walkedSteps() * rows();
+    }
+
+    /** The steps that run: image-to-image walks only the last {@code int(steps × strength)} of them. */
+    public int walkedSteps() {
+        return init == null ? steps : Math.min((int) (steps * init.strength()), steps);
     }
 }

@@ -58,7 +58,7 @@ public final class GuidedStep {
                     prediction = output.get("{}:{}", row, row + 1);
                     row += 1;
                 }
-                NDArray next = image.trajectory().step(prediction, image.latent(), image.noise());
+                NDArray next = image.keepOutsideMask(image.trajectory().step(prediction, image.latent(), image.noise()));
                 NDScope.unregister(next);
                 image.advanceTo(next);
             }

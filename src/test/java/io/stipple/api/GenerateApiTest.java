@@ -298,7 +298,7 @@ class GenerateApiTest {
 
     @Test
     void oversizedBodyWithContentLengthIsTooLarge() {
-        assertProblem(http.generate(oversizedBody()), 413, null, "larger than the limit of 65536 bytes");
+        assertProblem(http.generate(oversizedBody()), 413, null, "larger than the limit of 8388608 bytes");
     }
 
     @Test
@@ -307,11 +307,11 @@ class GenerateApiTest {
         // Without a known length the client sends the body chunked, so only the byte count while reading can catch it.
         HttpResponse<byte[]> response = http.send(http.generateRequest(
                 BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(bytes))));
-        assertProblem(response, 413, null, "larger than the limit of 65536 bytes");
+        assertProblem(response, 413, null, "larger than the limit of 8388608 bytes");
     }
 
     private static String oversizedBody() {
-        return body("prompt", PROMPT, "negative_prompt", "x".repeat(70_000));
+        return body("prompt", PROMPT, "negative_prompt", "x".repeat(8_400_000));
     }
 
     @Test

@@ -40,7 +40,7 @@ final class EngineTesting {
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,
             long seed, int images) {
         return new GenerationRequest(prompt, "", width, height, steps, guidance, sampler, 0.0,
-                LongStream.range(seed, seed + images).boxed().toList());
+                LongStream.range(seed, seed + images).boxed().toList(), null);
     }
 
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,
