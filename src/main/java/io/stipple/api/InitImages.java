@@ -26,6 +26,7 @@ final class InitImages {
     /** Larger images are refused before decoding: 4096 × 4096, four times the default pixel budget's side. */
     static final long MAX_DECODED_PIXELS = 4096L * 4096L;
     private static final Pattern DATA_URL = Pattern.compile("^data:([^;,]*)(;base64)?,", Pattern.CASE_INSENSITIVE);
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
     private static final Set<String> FORMATS = Set.of("png", "jpeg");
 
     private InitImages() {
@@ -44,7 +45,8 @@ final class InitImages {
         }
         byte[] bytes;
         try {
-            bytes = Base64.getMimeDecoder().decode(base64);
+            // Line breaks are common in base64 that tools wrap; anything else outside the alphabet is an error.
+            bytes = Base64.getDecoder().decode(WHITESPACE.matcher(base64).replaceAll(""));
         } catch (IllegalArgumentException e) {
             violations.add(new FieldViolation(field, field + " is not valid base64: " + e.getMessage()));
             return null;
