@@ -45,6 +45,23 @@ public class RequestValidator {
 
     public GenerationRequest validate(GenerateRequestBody body) {
         List<FieldViolation> violations = new ArrayList<>();
+        boolean decode = body.initImage() != null && startsFromImages;
+        BufferedImage initImage = decode ? InitImages.decode("init_image", body.initImage(), violations) : null;
+        BufferedImage mask = decode && body.maskImage() != null
+                ? InitImages.decode("mask_image", body.maskImage(), violations) : null;
+        return validate(body, body.initImage() != null, initImage, mask, violations);
+    }
+
+    /**
+     * For adapters whose images arrive as files, already decoded: {@code initImage} and {@code mask} stand for
+     * the body's {@code init_image} and {@code mask_image}, which must be absent.
+     */
+    public GenerationRequest validate(GenerateRequestBody body, BufferedImage initImage, BufferedImage mask) {
+        return validate(body, initImage != null, initImage, mask, new ArrayList<>());
+    }
+
+    private GenerationRequest validate(GenerateRequestBody body, boolean startsFromImage, BufferedImage initImage,
+            BufferedImage mask, List<FieldViolation> violations) {
         if (body.prompt() == null || body.prompt().isBlank()) {
             violations.add(new FieldViolation("prompt", "prompt is required and must not be blank"));
         } else if (body.prompt().length() > limits.maxPromptLength()) {
@@ -55,9 +72,7 @@ public class RequestValidator {
             violations.add(new FieldViolation("negative_prompt", "negative_prompt must be at most "
                     + limits.maxPromptLength() + " characters, got " + body.negativePrompt().length()));
         }
-        BufferedImage initImage = imageField(body, violations);
-        BufferedImage mask = body.maskImage() == null || body.initImage() == null ? null
-                : InitImages.decode("mask_image", body.maskImage(), violations);
+        checkImageFields(body, startsFromImage, violations);
         if (initImage != null && mask != null
                 && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
             violations.add(new FieldViolation("mask_image", "mask_image is " + mask.getWidth() + " × " + mask.getHeight()
@@ -121,23 +136,19 @@ public class RequestValidator {
                 width, height, steps, guidance, sampler, eta, seeds, init);
     }
 
-    /** The init image if the request has a valid one; its companions without it are violations too. */
-    private BufferedImage imageField(GenerateRequestBody body, List<FieldViolation> violations) {
-        if (body.initImage() == null) {
+    /** An image to start from needs a model with a VAE encoder; strength and mask need an image. */
+    private void checkImageFields(GenerateRequestBody body, boolean startsFromImage, List<FieldViolation> violations) {
+        if (!startsFromImage) {
             if (body.strength() != null) {
                 violations.add(new FieldViolation("strength", "strength applies only with init_image"));
             }
             if (body.maskImage() != null) {
                 violations.add(new FieldViolation("mask_image", "mask_image applies only with init_image"));
             }
-            return null;
-        }
-        if (!startsFromImages) {
+        } else if (!startsFromImages) {
             violations.add(new FieldViolation("init_image", "the model \"" + spec.name() + "\" has no "
                     + PipelineDirectory.VAE_ENCODER + ", so it cannot start from an image"));
-            return null;
         }
-        return InitImages.decode("init_image", body.initImage(), violations);
     }
 
     /**
