@@ -2,11 +2,14 @@ package io.stipple.access;
 
 import io.stipple.config.StippleProperties;
 import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
+import org.springframework.http.HttpHeaders;
 import org.springframework.security.authentication.AuthenticationManager;
 import org.springframework.security.authentication.AnonymousAuthenticationToken;
 import org.springframework.security.authorization.AuthorizationDecision;
@@ -89,13 +92,36 @@ class AccessControl {
                 && !(authentication instanceof AnonymousAuthenticationToken);
     }
 
-    /** {@code X-API-Key} if sent, else the {@code Authorization: Bearer} credential; never a query parameter, which logs would keep. */
+    /**
+     * {@code X-API-Key} if sent, else the {@code Authorization: Bearer} credential, else the password of
+     * {@code Authorization: Basic} (AUTOMATIC1111 clients authenticate as user:password; the user is not
+     * looked at). Never a query parameter, which logs would keep.
+     */
     private static BearerTokenResolver bearerOrApiKey() {
         DefaultBearerTokenResolver bearer = new DefaultBearerTokenResolver();
         return (HttpServletRequest request) -> {
             String apiKey = request.getHeader(API_KEY_HEADER);
-            return apiKey != null ? apiKey : bearer.resolve(request);
+            if (apiKey != null) {
+                return apiKey;
+            }
+            String authorization = request.getHeader(HttpHeaders.AUTHORIZATION);
+            if (authorization != null && authorization.regionMatches(true, 0, "Basic ", 0, 6)) {
+                return basicPassword(authorization.substring(6).strip());
+            }
+            return bearer.resolve(request);
         };
+    }
+
+    /** The password of Basic credentials; none (null) for empty or malformed ones, as clients send them unset. */
+    private static String basicPassword(String encoded) {
+        try {
+            String credentials = new String(Base64.getDecoder().decode(encoded), StandardCharsets.UTF_8);
+            int colon = credentials.indexOf(':');
+            String password = colon < 0 ? "" : credentials.substring(colon + 1);
+            return password.isEmpty() ? null : password;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     /** A credential that is a known API key names its client; anything else must be a valid JWT, when JWTs are on. */

@@ -22,7 +22,7 @@ import javax.imageio.stream.ImageInputStream;
  * data URL. Each is checked before it is decoded, so that a small file that claims to be huge (a
  * decompression bomb) is refused from its header.
  */
-final class InitImages {
+public final class InitImages {
     /** Larger images are refused before decoding: 4096 × 4096, four times the default pixel budget's side. */
     static final long MAX_DECODED_PIXELS = 4096L * 4096L;
     private static final Pattern DATA_URL = Pattern.compile("^data:([^;,]*)(;base64)?,", Pattern.CASE_INSENSITIVE);
@@ -33,7 +33,7 @@ final class InitImages {
     }
 
     /** The decoded image, or null after adding a violation that says what is wrong with it. */
-    static BufferedImage decode(String field, String encoded, List<FieldViolation> violations) {
+    public static BufferedImage decode(String field, String encoded, List<FieldViolation> violations) {
         String base64 = encoded.strip();
         Matcher dataUrl = DATA_URL.matcher(base64);
         if (dataUrl.find()) {

@@ -8,7 +8,10 @@ import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.LatentPreview;
 import io.stipple.sampling.SamplerCatalog;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
@@ -35,6 +38,8 @@ public class GenerationService implements SmartLifecycle {
     private final ClientQuotas quotas;
     private final int vaeScaleFactor;
     private final JobStore jobs;
+    /** Admitted and not finished, in admission order: what a caller asking "how is it going" may mean. */
+    private final Set<Job> unfinished = ConcurrentHashMap.newKeySet();
     private final ServiceRate serviceRate = new ServiceRate();
     private final EngineMetrics metrics;
     private final StepBatcher batcher;
@@ -100,7 +105,11 @@ public class GenerationService implements SmartLifecycle {
         }
         try {
             int position = queue.add(job, serviceRate.secondsFor(queue.work() + job.work(), queue.size() + 1, now));
-            job.completion().whenComplete((result, failure) -> quotas.release(client, request.imageCount()));
+            unfinished.add(job);
+            job.completion().whenComplete((result, failure) -> {
+                quotas.release(client, request.imageCount());
+                unfinished.remove(job);
+            });
             job.announceQueued(position);
             ScheduledFuture<?> deadline = deadlines.schedule(() -> expire(job), timeout.toNanos(), TimeUnit.NANOSECONDS);
             job.completion().whenComplete((result, failure) -> deadline.cancel(false));
@@ -132,6 +141,11 @@ public class GenerationService implements SmartLifecycle {
 
     public Optional<Job> find(String id) {
         return jobs.get(id);
+    }
+
+    /** Every admitted job that has not finished, oldest first. */
+    public List<Job> unfinished() {
+        return unfinished.stream().sorted(Comparator.comparingLong(Job::admittedNanos)).toList();
     }
 
     /** 1-based place in the queue, or 0 once the job has left it. */

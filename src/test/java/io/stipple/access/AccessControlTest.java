@@ -90,6 +90,13 @@ class AccessControlTest {
     }
 
     @Test
+    void automatic1111ClientsSendTheKeyAsTheBasicPassword() {
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString(("anyone:" + FRONTEND_KEY).getBytes());
+        assertEquals(200, get("/sdapi/v1/options", "Authorization", basic).statusCode());
+        assertProblem(get("/v1/model", "Authorization", "Basic "), 401, null, "needs an API key");
+    }
+
+    @Test
     void eitherHeaderCarriesTheKey() {
         assertEquals(200, get("/v1/model", "Authorization", "Bearer " + FRONTEND_KEY).statusCode());
         assertEquals(200, get("/v1/model", "X-API-Key", BATCH_KEY).statusCode());

@@ -1,0 +1,73 @@
+package io.stipple.api.a1111;
+
+import io.stipple.api.InvalidRequestException;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * AUTOMATIC1111's sampler and schedule names for Stipple's samplers. Since its version 1.9 A1111 names the
+ * schedule apart ({@code "DPM++ 2M"} with {@code scheduler: "Karras"}); older clients send
+ * {@code "DPM++ 2M Karras"}; both are understood, as are Stipple's own names and A1111's {@code k_} aliases.
+ */
+final class A1111Samplers {
+    /** A1111's names, as {@code GET /sdapi/v1/samplers} lists them, with their aliases and Stipple's sampler. */
+    record Entry(String name, List<String> aliases, String stipple) {
+    }
+
+    static final List<Entry> ENTRIES = List.of(
+            new Entry("DDIM", List.of("ddim"), "ddim"),
+            new Entry("DPM++ 2M", List.of("k_dpmpp_2m", "dpmpp_2m"), "dpmpp_2m"),
+            new Entry("DPM++ 2M Karras", List.of("k_dpmpp_2m_ka", "dpmpp_2m_karras"), "dpmpp_2m_karras"),
+            new Entry("Euler a", List.of("k_euler_a", "k_euler_ancestral", "euler_a"), "euler_a"));
+
+    /**
+     * A1111's schedule types that Stipple can honour: its default ("automatic", and "normal", SillyTavern's
+     * default, which is the sampler's own spacing too) and Karras noise levels.
+     */
+    static final List<Map<String, Object>> SCHEDULERS = List.of(
+            Map.of("name", "automatic", "label", "Automatic", "default_rho", -1, "need_inner_model", false),
+            Map.of("name", "normal", "label", "Normal", "default_rho", -1, "need_inner_model", false),
+            Map.of("name", "karras", "label", "Karras", "default_rho", 7.0, "need_inner_model", false));
+
+    private A1111Samplers() {
+    }
+
+    /** Stipple's sampler for an A1111 sampler and schedule; null names leave the model's default. */
+    static String stipple(String samplerName, String scheduler, String modelDefault) {
+        boolean karras = scheduler != null && scheduler.equalsIgnoreCase("karras");
+        if (scheduler != null && !karras && !scheduler.equalsIgnoreCase("automatic")
+                && !scheduler.equalsIgnoreCase("normal")) {
+            throw new InvalidRequestException("scheduler", "unknown scheduler \"" + scheduler
+                    + "\"; available: Automatic, Normal, Karras");
+        }
+        if (samplerName == null) {
+            return karras && modelDefault.equals("dpmpp_2m") ? "dpmpp_2m_karras" : modelDefault;
+        }
+        String wanted = samplerName.toLowerCase(Locale.ROOT);
+        for (Entry entry : ENTRIES) {
+            if (entry.name().toLowerCase(Locale.ROOT).equals(wanted) || entry.aliases().contains(wanted)) {
+                if (karras && entry.stipple().equals("dpmpp_2m")) {
+                    return "dpmpp_2m_karras";
+                }
+                if (karras && !entry.stipple().equals("dpmpp_2m_karras")) {
+                    throw new InvalidRequestException("scheduler", "the Karras schedule is available with DPM++ 2M only, "
+                            + "not with \"" + samplerName + "\"");
+                }
+                return entry.stipple();
+            }
+        }
+        throw new InvalidRequestException("sampler_name", "unknown sampler \"" + samplerName + "\"; available: "
+                + String.join(", ", ENTRIES.stream().map(Entry::name).toList()));
+    }
+
+    /** A1111's name of a Stipple sampler, and its schedule type, for the infotext. */
+    static String[] a1111(String stipple) {
+        return switch (stipple) {
+            case "dpmpp_2m_karras" -> new String[] {"DPM++ 2M", "Karras"};
+            case "dpmpp_2m" -> new String[] {"DPM++ 2M", "Automatic"};
+            case "euler_a" -> new String[] {"Euler a", "Automatic"};
+            default -> new String[] {"DDIM", "Automatic"};
+        };
+    }
+}
