@@ -52,6 +52,11 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
         return problem(HttpStatus.CONTENT_TOO_LARGE, "Request too large", e.getMessage(), List.of(), HttpHeaders.EMPTY);
     }
 
+    @ExceptionHandler(RequestBodyTimeoutException.class)
+    ResponseEntity<ProblemDetail> bodyTimeout(RequestBodyTimeoutException e) {
+        return problem(HttpStatus.REQUEST_TIMEOUT, "Request timeout", e.getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
     @ExceptionHandler(QueueFullException.class)
     ResponseEntity<ProblemDetail> queueFull(QueueFullException e) {
         HttpHeaders headers = new HttpHeaders();
@@ -101,12 +106,23 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        RequestTooLargeException tooLarge = causeOf(e, RequestTooLargeException.class);
-        if (tooLarge != null) {
-            return widen(tooLarge(tooLarge));
-        }
         return widen(problem(HttpStatus.BAD_REQUEST, "Malformed request body", describe(e), violationsOf(e),
                 HttpHeaders.EMPTY));
+    }
+
+    /**
+     * Spring's own problems (404, 405, 406, 415 and the like) are written as problem JSON whatever the
+     * request's Accept header says: left to negotiation, an Accept header that cannot be parsed, or that
+     * names only image/png, leaves the error without a body.
+     */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode statusCode,
+            WebRequest request) {
+        ResponseEntity.BodyBuilder builder = ResponseEntity.status(statusCode).headers(headers);
+        if (body instanceof ProblemDetail) {
+            builder.contentType(MediaType.APPLICATION_PROBLEM_JSON);
+        }
+        return builder.body(body);
     }
 
     private static String describe(HttpMessageNotReadableException e) {

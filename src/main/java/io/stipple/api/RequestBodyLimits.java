@@ -1,0 +1,150 @@
+package io.stipple.api;
+
+import io.stipple.config.StippleProperties;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.ReadListener;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.BufferedReader;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UnsupportedEncodingException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import org.springframework.http.HttpHeaders;
+import org.springframework.stereotype.Component;
+import org.springframework.web.filter.OncePerRequestFilter;
+import org.springframework.web.servlet.HandlerExceptionResolver;
+
+/**
+ * Reads every request body in full before the application sees it, within two limits: its size
+ * ({@code stipple.limits.max-request-size}, else 413, at once when Content-Length says so) and the time it
+ * takes to arrive ({@code stipple.limits.body-timeout}, else 408).
+ *
+ * <p>Why the time limit: HTTP threads are a fixed pool, and Tomcat's only read limit is per read (its
+ * connection timeout), so a client that sends a byte every few seconds would hold a thread for hours.
+ * Why read up front, even on endpoints that ignore the body: after answering, Tomcat drains an unread body
+ * under that same per-read limit alone. A refused body is answered with a status that makes Tomcat close
+ * the connection rather than drain it.
+ */
+@Component
+class RequestBodyLimits extends OncePerRequestFilter {
+    private final long limit;
+    private final Duration timeout;
+    private final HandlerExceptionResolver resolver;
+
+    RequestBodyLimits(StippleProperties properties, HandlerExceptionResolver handlerExceptionResolver) {
+        this.limit = properties.limits().maxRequestSize().toBytes();
+        this.timeout = properties.limits().bodyTimeout();
+        this.resolver = handlerExceptionResolver;
+    }
+
+    @Override
+    protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws ServletException, IOException {
+        if (request.getContentLengthLong() <= 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null) {
+            chain.doFilter(request, response);
+            return;
+        }
+        byte[] body;
+        try {
+            body = read(request);
+        } catch (RequestTooLargeException | RequestBodyTimeoutException refused) {
+            resolver.resolveException(request, response, null, refused);
+            return;
+        }
+        chain.doFilter(new ReadRequest(request, body), response);
+    }
+
+    private byte[] read(HttpServletRequest request) throws IOException {
+        if (request.getContentLengthLong() > limit) {
+            throw new RequestTooLargeException(limit);
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        ByteArrayOutputStream body = new ByteArrayOutputStream();
+        byte[] buffer = new byte[8192];
+        InputStream in = request.getInputStream();
+        try {
+            for (int n = in.read(buffer); n >= 0; n = in.read(buffer)) {
+                body.write(buffer, 0, n);
+                if (body.size() > limit) {
+                    throw new RequestTooLargeException(limit);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new RequestBodyTimeoutException(timeout);
+                }
+            }
+        } catch (SocketTimeoutException stalled) {
+            throw new RequestBodyTimeoutException(timeout);
+        }
+        return body.toByteArray();
+    }
+
+    /** The request with its body already read: the application reads it from memory. */
+    private static final class ReadRequest extends HttpServletRequestWrapper {
+        private final byte[] body;
+
+        ReadRequest(HttpServletRequest request, byte[] body) {
+            super(request);
+            this.body = body;
+        }
+
+        @Override
+        public ServletInputStream getInputStream() {
+            return new ReadBody(new ByteArrayInputStream(body));
+        }
+
+        @Override
+        public BufferedReader getReader() throws UnsupportedEncodingException {
+            String encoding = getCharacterEncoding();
+            Charset charset;
+            try {
+                charset = encoding == null ? StandardCharsets.ISO_8859_1 : Charset.forName(encoding);
+            } catch (IllegalArgumentException unknown) {
+                throw new UnsupportedEncodingException(encoding);
+            }
+            return new BufferedReader(new InputStreamReader(new ByteArrayInputStream(body), charset));
+        }
+    }
+
+    private static final class ReadBody extends ServletInputStream {
+        private final ByteArrayInputStream in;
+
+        ReadBody(ByteArrayInputStream in) {
+            this.in = in;
+        }
+
+        @Override
+        public int read() {
+            return in.read();
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length) {
+            return in.read(buffer, offset, length);
+        }
+
+        @Override
+        public boolean isFinished() {
+            return in.available() == 0;
+        }
+
+        @Override
+        public boolean isReady() {
+            return true;
+        }
+
+        @Override
+        public void setReadListener(ReadListener listener) {
+            throw new UnsupportedOperationException("the body has been read already; read it blocking");
+        }
+    }
+}
