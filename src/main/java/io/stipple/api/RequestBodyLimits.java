@@ -33,7 +33,8 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * connection timeout), so a client that sends a byte every few seconds would hold a thread for hours.
  * Why read up front, even on endpoints that ignore the body: after answering, Tomcat drains an unread body
  * under that same per-read limit alone. A refused body is answered with a status that makes Tomcat close
- * the connection rather than drain it.
+ * the connection rather than drain it (server.tomcat.max-swallow-size is 0: Tomcat drains a refused body
+ * otherwise, and a trickling client would hold the thread through the drain).
  */
 @Component
 class RequestBodyLimits extends OncePerRequestFilter {
@@ -82,10 +83,23 @@ class RequestBodyLimits extends OncePerRequestFilter {
                     throw new RequestBodyTimeoutException(timeout);
                 }
             }
-        } catch (SocketTimeoutException stalled) {
-            throw new RequestBodyTimeoutException(timeout);
+        } catch (IOException e) {
+            // Tomcat reports a read that waited out its connection timeout as a client abort caused by it.
+            if (causedBy(e, SocketTimeoutException.class)) {
+                throw new RequestBodyTimeoutException(timeout);
+            }
+            throw e;
         }
         return body.toByteArray();
+    }
+
+    private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (type.isInstance(cause)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The request with its body already read: the application reads it from memory. */

@@ -26,13 +26,13 @@ public abstract class HttpApiFuzzing {
     protected abstract FuzzTarget target();
 
     @Provide
-    Arbitrary<FuzzRequest> requests() {
+    public Arbitrary<FuzzRequest> requests() {
         return target().cases().all();
     }
 
     // No edge-case mixing: the categories keep the weights FuzzCases gives them, which already name the edge values.
     @Property(shrinking = ShrinkingMode.BOUNDED, edgeCases = EdgeCasesMode.NONE)
-    void everyAnswerIsASuccessOrAProblem(@ForAll("requests") FuzzRequest request) {
+    public void everyAnswerIsASuccessOrAProblem(@ForAll("requests") FuzzRequest request) {
         HttpResponse<byte[]> response = target().send(request);
         Statistics.label("category").collect(request.category());
         Statistics.label("status").collect(response.statusCode());
@@ -43,7 +43,7 @@ public abstract class HttpApiFuzzing {
     }
 
     @AfterProperty
-    void aValidRequestStillSucceeds() {
+    public void aValidRequestStillSucceeds() {
         target().assertValidRequestSucceeds();
     }
 }
