@@ -313,6 +313,13 @@ class GenerateApiTest {
                 "no/such/path");
     }
 
+    // Found by fuzzing: a JSON answer was labelled application/problem+json when that was all Accept allowed.
+    @Test
+    void jsonAnswersAreNotLabelledAsProblems() {
+        assertProblem(http.send(http.request("/v1/model").header("Accept", "application/problem+json").GET().build()),
+                406, null, "");
+    }
+
     @Test
     void oversizedBodyWithContentLengthIsTooLarge() {
         assertProblem(http.generate(oversizedBody()), 413, null, "larger than the limit of 65536 bytes");
