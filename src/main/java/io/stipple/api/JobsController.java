@@ -59,7 +59,7 @@ public class JobsController {
     @ApiResponse(responseCode = "202", description = "Admitted",
             headers = @Header(name = HttpHeaders.LOCATION, description = "The job: `/v1/jobs/{id}`", schema = @Schema(type = "string")),
             content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.Accepted.class)))
-    @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE)
+    @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<JobView.Accepted> submit(@RequestBody GenerateRequestBody body) {
         Job job = service.submitJob(validator.validate(body), ClientIdentity.of(request));
         JobView view = view(job);
@@ -71,7 +71,7 @@ public class JobsController {
     @Operation(summary = "Read a job")
     @ApiResponse(responseCode = "200", description = "The job",
             content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.class)))
-    @GetMapping(JOBS + "/{id}")
+    @GetMapping(path = JOBS + "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
     public JobView job(@PathVariable String id) {
         return view(find(id));
     }
@@ -84,7 +84,7 @@ public class JobsController {
             + "step, so the answer may still say `running`.")
     @ApiResponse(responseCode = "202", description = "Cancellation under way",
             content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.class)))
-    @DeleteMapping(JOBS + "/{id}")
+    @DeleteMapping(path = JOBS + "/{id}", produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<JobView> cancel(@PathVariable String id) {
         Job job = find(id);
         if (!service.cancel(job)) {

@@ -9,6 +9,7 @@ import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
 import java.util.List;
+import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
 
@@ -30,7 +31,7 @@ public class ModelController {
     }
 
     @Operation(summary = "The model served, its request defaults and limits, and the samplers")
-    @GetMapping("/v1/model")
+    @GetMapping(path = "/v1/model", produces = MediaType.APPLICATION_JSON_VALUE)
     public ModelInfo model() {
         return info;
     }

@@ -10,6 +10,7 @@ import io.stipple.engine.QueueFullException;
 import io.stipple.engine.ClientLimitException;
 import org.springframework.security.authentication.InsufficientAuthenticationException;
 import org.springframework.security.core.AuthenticationException;
+import org.springframework.web.multipart.MultipartException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.util.List;
 import java.util.Map;
@@ -56,6 +57,22 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     @ExceptionHandler(RequestTooLargeException.class)
     ResponseEntity<ProblemDetail> tooLarge(RequestTooLargeException e) {
         return problem(HttpStatus.CONTENT_TOO_LARGE, "Request too large", e.getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
+    @ExceptionHandler(RequestBodyTimeoutException.class)
+    ResponseEntity<ProblemDetail> bodyTimeout(RequestBodyTimeoutException e) {
+        return problem(HttpStatus.REQUEST_TIMEOUT, "Request timeout", e.getMessage(), List.of(), HttpHeaders.EMPTY);
+    }
+
+    /** A multipart body that cannot be parsed (no boundary, cut short) is the client's error, not the server's. */
+    @ExceptionHandler(MultipartException.class)
+    ResponseEntity<ProblemDetail> malformedMultipart(MultipartException e) {
+        Throwable root = e;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return problem(HttpStatus.BAD_REQUEST, "Malformed request body", "The multipart body could not be read: "
+                + root.getMessage(), List.of(), HttpHeaders.EMPTY);
     }
 
     @ExceptionHandler(QueueFullException.class)
@@ -130,12 +147,23 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
     @Override
     protected ResponseEntity<Object> handleHttpMessageNotReadable(HttpMessageNotReadableException e,
             HttpHeaders headers, HttpStatusCode status, WebRequest request) {
-        RequestTooLargeException tooLarge = causeOf(e, RequestTooLargeException.class);
-        if (tooLarge != null) {
-            return widen(tooLarge(tooLarge));
-        }
         return widen(problem(HttpStatus.BAD_REQUEST, "Malformed request body", describe(e), violationsOf(e),
                 HttpHeaders.EMPTY));
+    }
+
+    /**
+     * Spring's own problems (404, 405, 406, 415 and the like) are written as problem JSON whatever the
+     * request's Accept header says: left to negotiation, an Accept header that cannot be parsed, or that
+     * names only image/png, leaves the error without a body.
+     */
+    @Override
+    protected ResponseEntity<Object> createResponseEntity(Object body, HttpHeaders headers, HttpStatusCode statusCode,
+            WebRequest request) {
+        ResponseEntity.BodyBuilder builder = ResponseEntity.status(statusCode).headers(headers);
+        if (body instanceof ProblemDetail) {
+            builder.contentType(MediaType.APPLICATION_PROBLEM_JSON);
+        }
+        return builder.body(body);
     }
 
     private static String describe(HttpMessageNotReadableException e) {

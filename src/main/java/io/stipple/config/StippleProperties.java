@@ -40,13 +40,16 @@ public record StippleProperties(
      * @param maxImages      cap on {@code num_images}
      * @param maxSteps       cap on {@code steps}
      * @param maxRequestSize larger bodies are refused with 413 before they are parsed; room for base64 init images
+     * @param bodyTimeout    a body that has not arrived in full this long after the request's headers is
+     *                       refused with 408: slow senders cannot hold HTTP threads for long
      */
     public record Limits(
             @DefaultValue("2000") int maxPromptLength,
             @DefaultValue("1048576") long maxPixels,
             @DefaultValue("8") int maxImages,
             @DefaultValue("150") int maxSteps,
-            @DefaultValue("8MB") DataSize maxRequestSize) {
+            @DefaultValue("8MB") DataSize maxRequestSize,
+            @DefaultValue("10s") Duration bodyTimeout) {
     }
 
     /**

@@ -296,6 +296,30 @@ class GenerateApiTest {
         assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", "text/plain"), 415, null, "text/plain");
     }
 
+    // Found by fuzzing (docs/RELIABILITY.md): a multipart type without a boundary failed multipart parsing
+    // before the endpoint's media type was checked, and answered 500.
+    @ParameterizedTest
+    @ValueSource(strings = {"multipart/form-data", "multipart/form-data; boundary=x", "multipart/mixed"})
+    void multipartBodiesAreUnsupported(String contentType) {
+        assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", contentType), 415, null, "multipart/");
+    }
+
+    // Found by fuzzing: Spring's own errors were negotiated against Accept, so an Accept the server cannot
+    // parse, or one without JSON, left them without a body.
+    @ParameterizedTest
+    @ValueSource(strings = {"image/png;q=abc", "F7'", "image/png"})
+    void errorsAreProblemsWhateverTheAcceptHeader(String accept) {
+        assertProblem(http.send(http.request("/no/such/path").header("Accept", accept).GET().build()), 404, null,
+                "no/such/path");
+    }
+
+    // Found by fuzzing: a JSON answer was labelled application/problem+json when that was all Accept allowed.
+    @Test
+    void jsonAnswersAreNotLabelledAsProblems() {
+        assertProblem(http.send(http.request("/v1/model").header("Accept", "application/problem+json").GET().build()),
+                406, null, "");
+    }
+
     @Test
     void oversizedBodyWithContentLengthIsTooLarge() {
         assertProblem(http.generate(oversizedBody()), 413, null, "larger than the limit of 8388608 bytes");

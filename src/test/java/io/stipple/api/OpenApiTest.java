@@ -38,8 +38,11 @@ import tools.jackson.databind.node.ObjectNode;
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
 class OpenApiTest {
+    /** A 1×1 PNG, base64. */
+    private static final String ONE_PIXEL_PNG =
+            "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
     private static final List<String> WIRE_NAMES = List.of("prompt", "negative_prompt", "width", "height", "steps",
-            "guidance_scale", "sampler", "eta", "seed", "num_images");
+            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image");
 
     @LocalServerPort
     int port;
@@ -68,13 +71,26 @@ class OpenApiTest {
         Map<String, Set<String>> operations = new LinkedHashMap<>();
         api.get("paths").properties().forEach(path -> operations.put(path.getKey(), new TreeSet<>(path.getValue().propertyNames())));
 
-        assertEquals(Map.of(
-                "/generate", Set.of("post"),
-                "/v1/jobs", Set.of("post"),
-                "/v1/jobs/{id}", Set.of("get", "delete"),
-                "/v1/jobs/{id}/events", Set.of("get"),
-                "/v1/jobs/{id}/images/{n}", Set.of("get"),
-                "/v1/model", Set.of("get")), operations);
+        assertEquals(Map.ofEntries(
+                Map.entry("/generate", Set.of("post")),
+                Map.entry("/v1/jobs", Set.of("post")),
+                Map.entry("/v1/jobs/{id}", Set.of("get", "delete")),
+                Map.entry("/v1/jobs/{id}/events", Set.of("get")),
+                Map.entry("/v1/jobs/{id}/images/{n}", Set.of("get")),
+                Map.entry("/v1/model", Set.of("get")),
+                Map.entry("/v1/images/generations", Set.of("post")),
+                Map.entry("/v1/images/edits", Set.of("post")),
+                Map.entry("/sdapi/v1/txt2img", Set.of("post")),
+                Map.entry("/sdapi/v1/img2img", Set.of("post")),
+                Map.entry("/sdapi/v1/progress", Set.of("get")),
+                Map.entry("/sdapi/v1/interrupt", Set.of("post")),
+                Map.entry("/sdapi/v1/samplers", Set.of("get")),
+                Map.entry("/sdapi/v1/schedulers", Set.of("get")),
+                Map.entry("/sdapi/v1/sd-models", Set.of("get")),
+                Map.entry("/sdapi/v1/options", Set.of("get", "post")),
+                Map.entry("/sdapi/v1/upscalers", Set.of("get")),
+                Map.entry("/sdapi/v1/latent-upscale-modes", Set.of("get")),
+                Map.entry("/sdapi/v1/sd-vae", Set.of("get"))), operations);
         assertEquals("Stipple", api.at("/info/title").asString());
         assertFalse(api.at("/info/version").asString().isBlank());
 
@@ -142,15 +158,15 @@ class OpenApiTest {
             boolean integer = schema.get("type").asString().equals("integer");
             if (schema.has("minimum")) {
                 BigDecimal minimum = schema.get("minimum").decimalValue();
-                assertAccepted(Map.of(field, number(minimum, integer)));
-                assertRejected(field, Map.of(field, integer ? minimum.subtract(BigDecimal.ONE)
+                assertAccepted(alone(field, number(minimum, integer)));
+                assertRejected(field, alone(field, integer ? minimum.subtract(BigDecimal.ONE)
                         : Math.nextDown(minimum.doubleValue())));
                 bounded.add(field + ">=");
             }
             if (schema.has("maximum")) {
                 BigDecimal maximum = schema.get("maximum").decimalValue();
-                assertAccepted(Map.of(field, number(maximum, integer)));
-                assertRejected(field, Map.of(field, integer ? maximum.add(BigDecimal.ONE)
+                assertAccepted(alone(field, number(maximum, integer)));
+                assertRejected(field, alone(field, integer ? maximum.add(BigDecimal.ONE)
                         : Math.nextUp(maximum.doubleValue())));
                 bounded.add(field + "<=");
             }
@@ -160,7 +176,13 @@ class OpenApiTest {
             }
         }
         assertEquals(List.of("width>=", "width<=", "height>=", "height<=", "steps>=", "steps<=", "guidance_scale>=",
-                "guidance_scale<=", "eta>=", "eta<=", "seed>=", "seed<=", "num_images>=", "num_images<="), bounded);
+                "guidance_scale<=", "eta>=", "eta<=", "seed>=", "seed<=", "num_images>=", "num_images<=", "strength>=",
+                "strength<="), bounded);
+    }
+
+    /** One field's value, with what the field needs beside it: strength applies only to an init image. */
+    private static Map<String, Object> alone(String field, Object value) {
+        return field.equals("strength") ? Map.of(field, value, "init_image", ONE_PIXEL_PNG) : Map.of(field, value);
     }
 
     @Test

@@ -77,6 +77,18 @@ final class ShippedJar implements AutoCloseable {
         throw new AssertionError("the jar was not ready within " + STARTUP + ":\n" + log());
     }
 
+    /** The process's resident memory in bytes, as Linux counts it ({@code VmRSS}). */
+    long residentBytes() {
+        try {
+            String status = Files.readString(Path.of("/proc", Long.toString(process.pid()), "status"));
+            String kilobytes = status.lines().filter(line -> line.startsWith("VmRSS:")).findFirst().orElseThrow()
+                    .replaceAll("[^0-9]", "");
+            return Long.parseLong(kilobytes) * 1024;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Everything the process has written so far. */
     String log() {
         try {

@@ -1,0 +1,80 @@
+package io.stipple.reliability;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import tools.jackson.core.JacksonException;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * What every answer of the API must be, whatever was asked: a success, or a client error that explains
+ * itself as RFC 9457 problem JSON. Never a server error, never a bare or HTML error page.
+ */
+final class ApiContract {
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+
+    private ApiContract() {
+    }
+
+    static void assertSuccessOrProblem(FuzzRequest request, HttpResponse<byte[]> response) {
+        int status = response.statusCode();
+        String contentType = response.headers().firstValue("Content-Type").orElse("");
+        String what = request + "\n  answered " + status + " " + contentType + ": " + text(response);
+        if (status >= 200 && status < 300) {
+            assertSuccess(request, response, contentType, what);
+        } else if (status >= 400 && status < 500) {
+            assertProblem(request, response, contentType, what);
+        } else {
+            fail("neither a success nor a client error: " + what);
+        }
+    }
+
+    private static void assertSuccess(FuzzRequest request, HttpResponse<byte[]> response, String contentType, String what) {
+        if (request.method().equals("HEAD") || request.method().equals("OPTIONS") || response.statusCode() == 204) {
+            return;
+        }
+        if (contentType.startsWith("application/json")) {
+            assertTrue(readJson(response.body(), what).isObject(), what);
+        } else if (contentType.startsWith("image/png")) {
+            assertTrue(response.body().length > PNG_SIGNATURE.length
+                    && Arrays.equals(PNG_SIGNATURE, Arrays.copyOf(response.body(), PNG_SIGNATURE.length)), "not a PNG: " + what);
+        } else if (!contentType.startsWith("text/event-stream")) {
+            fail("a success of an unexpected type: " + what);
+        }
+    }
+
+    private static void assertProblem(FuzzRequest request, HttpResponse<byte[]> response, String contentType, String what) {
+        assertTrue(contentType.startsWith("application/problem+json"), "not problem JSON: " + what);
+        if (response.statusCode() == 429) {
+            assertTrue(response.headers().firstValue("Retry-After").isPresent(), "429 without Retry-After: " + what);
+        }
+        if (request.method().equals("HEAD")) {
+            return;
+        }
+        JsonNode problem = readJson(response.body(), what);
+        assertEquals(response.statusCode(), problem.path("status").asInt(), "the problem's status: " + what);
+        assertTrue(problem.path("title").isString() && !problem.path("title").asString().isBlank(), "no title: " + what);
+        for (String member : new String[] {"type", "detail", "instance"}) {
+            assertTrue(problem.path(member).isMissingNode() || problem.path(member).isString(), member + " not a string: " + what);
+        }
+    }
+
+    private static JsonNode readJson(byte[] body, String what) {
+        try {
+            return JSON.readTree(body);
+        } catch (JacksonException e) {
+            throw new AssertionError("not JSON (" + e.getOriginalMessage() + "): " + what, e);
+        }
+    }
+
+    private static String text(HttpResponse<byte[]> response) {
+        String body = new String(response.body(), StandardCharsets.UTF_8);
+        return body.length() > 500 ? body.substring(0, 500) + "…" : body;
+    }
+}
