@@ -36,10 +36,13 @@ class ShutdownUnderLoadIT {
             // One job far longer than the grace period (~20 s here), and quick default ones that take turns with
             // it: they keep finishing, their PNGs encoded while the JVM is shutting down, until the grace ends.
             answers.add(send(http, body("prompt", "a red circle", "width", 256, "height", 256, "steps", 150)));
+            // Running before the others come: while waiting, its work alone is over the queue's work bound.
+            awaitHeld(http, 1, "stipple_active_images");
             for (int i = 0; i < 12; i++) {
                 answers.add(send(http, body("prompt", "a blue square on a yellow background", "seed", i)));
             }
-            awaitAdmitted(http, answers.size());
+            awaitHeld(http, answers.size(), "stipple_queue_depth", "stipple_active_images",
+                    "stipple_images_generated_total");
 
             long terminated = System.nanoTime();
             jar.terminate();
@@ -84,19 +87,21 @@ class ShutdownUnderLoadIT {
                 .thenApply(response -> new Answer(response, System.nanoTime()));
     }
 
-    /** Waits until the server holds every request: queued, running or done. */
-    private static void awaitAdmitted(StippleHttp http, int requests) throws InterruptedException {
+    /** Waits until the named gauges and counters add up to {@code requests}: queued, running or done. */
+    private static void awaitHeld(StippleHttp http, int requests, String... metricNames) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             String metrics = new String(http.get("/actuator/prometheus").body(), StandardCharsets.UTF_8);
-            double held = sum(metrics, "stipple_queue_depth") + sum(metrics, "stipple_active_images")
-                    + sum(metrics, "stipple_images_generated_total");
+            double held = 0;
+            for (String name : metricNames) {
+                held += sum(metrics, name);
+            }
             if (held >= requests) {
                 return;
             }
             Thread.sleep(50);
         }
-        throw new AssertionError("the server did not admit all " + requests + " requests");
+        throw new AssertionError("the server did not hold " + requests + " requests in " + List.of(metricNames));
     }
 
     /** The sum of a Prometheus metric's series. */
