@@ -27,6 +27,7 @@ import org.springframework.web.bind.annotation.PostMapping;
 import org.springframework.web.bind.annotation.RequestBody;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
+import org.springframework.web.multipart.MultipartHttpServletRequest;
 
 /**
  * Async jobs: {@code POST /v1/jobs} admits a request and answers at once; the job is then read by id
@@ -61,6 +62,17 @@ public class JobsController {
             content = @Content(mediaType = MediaType.APPLICATION_JSON_VALUE, schema = @Schema(implementation = JobView.Accepted.class)))
     @PostMapping(path = JOBS, consumes = MediaType.APPLICATION_JSON_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
     public ResponseEntity<JobView.Accepted> submit(@RequestBody GenerateRequestBody body) {
+        return accepted(body);
+    }
+
+    /** The same request as a form, like {@link GenerateController#generateForm}. */
+    @Operation(hidden = true)
+    @PostMapping(path = JOBS, consumes = MediaType.MULTIPART_FORM_DATA_VALUE, produces = MediaType.APPLICATION_JSON_VALUE)
+    public ResponseEntity<JobView.Accepted> submitForm(MultipartHttpServletRequest form) {
+        return accepted(FormFields.body(form));
+    }
+
+    private ResponseEntity<JobView.Accepted> accepted(GenerateRequestBody body) {
         Job job = service.submitJob(validator.validate(body), ClientIdentity.of(request));
         JobView view = view(job);
         return ResponseEntity.accepted()

@@ -297,11 +297,18 @@ class GenerateApiTest {
     }
 
     // Found by fuzzing (docs/RELIABILITY.md): a multipart type without a boundary failed multipart parsing
-    // before the endpoint's media type was checked, and answered 500.
-    @ParameterizedTest
-    @ValueSource(strings = {"multipart/form-data", "multipart/form-data; boundary=x", "multipart/mixed"})
-    void multipartBodiesAreUnsupported(String contentType) {
-        assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", contentType), 415, null, "multipart/");
+    // and answered 500. Forms are taken (curl -F), so a form that cannot be read is the client's 400.
+    @Test
+    void unreadableFormsAreMalformed() {
+        assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", "multipart/form-data"), 400, null,
+                "The multipart body could not be read");
+        assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", "multipart/form-data; boundary=x"), 400,
+                "prompt", "prompt is required");
+    }
+
+    @Test
+    void otherMultipartTypesAreUnsupported() {
+        assertProblem(http.generate(body("prompt", PROMPT), "Content-Type", "multipart/mixed"), 415, null, "multipart/");
     }
 
     // Found by fuzzing: Spring's own errors were negotiated against Accept, so an Accept the server cannot

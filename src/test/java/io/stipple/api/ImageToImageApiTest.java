@@ -71,6 +71,34 @@ class ImageToImageApiTest {
         assertEquals(32, sized.get("images").get(0).get("width").asInt(), "resized to the size asked for");
     }
 
+    /** What {@code curl -F prompt=... -F strength=0.5 -F init_image=@image.png} sends. */
+    @Test
+    void takesAFormWithTheImageAsAFile() throws IOException {
+        String boundary = "stipple-form-boundary";
+        ByteArrayOutputStream form = new ByteArrayOutputStream();
+        for (String[] field : new String[][] {{"prompt", "a red circle"}, {"steps", "4"}, {"seed", "3"}, {"strength", "0.5"}}) {
+            form.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field[0] + "\"\r\n\r\n"
+                    + field[1] + "\r\n").getBytes(StandardCharsets.UTF_8));
+        }
+        form.write(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"init_image\"; filename=\"image.png\"\r\n"
+                + "Content-Type: image/png\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+        form.write(Base64.getDecoder().decode(encoded(gradient(50, 41), "png")));
+        form.write(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        java.net.http.HttpResponse<byte[]> response = http.send(http.request("/generate")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofByteArray(form.toByteArray())).build());
+        assertEquals(200, response.statusCode(), new String(response.body()));
+        JsonNode fromForm = StippleHttp.json(response).get("images").get(0);
+        JsonNode fromJson = http.generateJson(body("prompt", "a red circle", "steps", 4, "seed", 3, "strength", 0.5,
+                "init_image", encoded(gradient(50, 41), "png"))).get("images").get(0);
+        assertArrayEquals(StippleHttp.png(fromJson), StippleHttp.png(fromForm), "the form is the JSON body");
+
+        assertProblem(http.send(http.request("/v1/jobs").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString("--" + boundary
+                        + "\r\nContent-Disposition: form-data; name=\"steps\"\r\n\r\nmany\r\n--" + boundary + "--\r\n"))
+                .build()), 400, "steps", "steps must be a number, got \"many\"");
+    }
+
     @Test
     void refusesWhatItCannotUseNamingTheField() {
         String png = encoded(gradient(16, 16), "png");
