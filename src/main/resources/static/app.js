@@ -12,6 +12,10 @@ const emptyNote = document.getElementById("empty");
 const jobTemplate = document.getElementById("job-template");
 const imageTemplate = document.getElementById("image-template");
 
+const imageDrop = document.getElementById("image-drop");
+const imageEditor = document.getElementById("image-editor");
+const initCanvas = document.getElementById("init-canvas");
+const maskCanvas = document.getElementById("mask-canvas");
 const keyDialog = document.getElementById("key-dialog");
 const forgetKey = document.getElementById("forget-key");
 
@@ -25,6 +29,7 @@ forgetKey.addEventListener("click", () => {
   forgetKey.hidden = true;
 });
 loadModel();
+setUpStartImage();
 form.elements.random_seed.addEventListener("change", syncSeedField);
 form.addEventListener("submit", (event) => {
   event.preventDefault();
@@ -81,7 +86,108 @@ function readForm() {
   if (!fields.random_seed.checked && fields.seed.value.trim() !== "") {
     request.seed = fields.seed.value.trim();
   }
+  if (!imageEditor.hidden) {
+    request.init_image = initCanvas.toDataURL("image/png");
+    request.strength = Number(fields.strength.value);
+    if (maskCanvas.dataset.painted) request.mask_image = maskImage();
+  }
   return request;
+}
+
+// --- starting from an image -------------------------------------------------------------------------
+
+/** An image dropped, pasted or chosen becomes the request's init_image; brush strokes on it its mask. */
+function setUpStartImage() {
+  const fields = form.elements;
+  fields.init_file.addEventListener("change", () => {
+    if (fields.init_file.files[0]) loadStartImage(fields.init_file.files[0]);
+  });
+  imageDrop.addEventListener("dragover", (event) => {
+    event.preventDefault();
+    imageDrop.classList.add("dragging");
+  });
+  imageDrop.addEventListener("dragleave", () => imageDrop.classList.remove("dragging"));
+  imageDrop.addEventListener("drop", (event) => {
+    event.preventDefault();
+    imageDrop.classList.remove("dragging");
+    if (event.dataTransfer.files[0]) loadStartImage(event.dataTransfer.files[0]);
+  });
+  document.addEventListener("paste", (event) => {
+    const image = [...event.clipboardData.files].find((file) => file.type.startsWith("image/"));
+    if (image) loadStartImage(image);
+  });
+  fields.strength.addEventListener("input", () => {
+    document.getElementById("strength-value").textContent = fields.strength.value;
+  });
+  fields.brush.addEventListener("change", () => imageEditor.classList.toggle("painting", fields.brush.checked));
+  document.getElementById("clear-mask").addEventListener("click", clearMask);
+  document.getElementById("remove-image").addEventListener("click", () => {
+    imageEditor.hidden = true;
+    fields.init_file.value = "";
+  });
+
+  let painting = false;
+  maskCanvas.addEventListener("pointerdown", (event) => {
+    if (!fields.brush.checked) return;
+    painting = true;
+    maskCanvas.setPointerCapture(event.pointerId);
+    paint(event);
+  });
+  maskCanvas.addEventListener("pointermove", (event) => {
+    if (painting) paint(event);
+  });
+  maskCanvas.addEventListener("pointerup", () => {
+    painting = false;
+  });
+}
+
+/**
+ * Shows the image at its own pixels (no colour conversion, so the server gets exactly the file's pixels) and
+ * sizes the request like it: the server resizes the image to width × height.
+ */
+async function loadStartImage(file) {
+  const bitmap = await createImageBitmap(file, {colorSpaceConversion: "none", premultiplyAlpha: "none"});
+  for (const canvas of [initCanvas, maskCanvas]) {
+    canvas.width = bitmap.width;
+    canvas.height = bitmap.height;
+  }
+  initCanvas.getContext("2d").drawImage(bitmap, 0, 0);
+  clearMask();
+  imageEditor.hidden = false;
+  const fields = form.elements;
+  for (const [name, side] of [["width", bitmap.width], ["height", bitmap.height]]) {
+    const multiple = Number(fields[name].step) || 1;
+    fields[name].value = Math.max(multiple, Math.floor(side / multiple) * multiple);
+  }
+}
+
+function paint(event) {
+  const bounds = maskCanvas.getBoundingClientRect();
+  const scale = maskCanvas.width / bounds.width;
+  const context = maskCanvas.getContext("2d");
+  context.fillStyle = "#ffffff";
+  context.beginPath();
+  context.arc((event.clientX - bounds.left) * scale, (event.clientY - bounds.top) * scale,
+      Number(form.elements.brush_size.value) / 2, 0, 2 * Math.PI);
+  context.fill();
+  maskCanvas.dataset.painted = "true";
+}
+
+function clearMask() {
+  maskCanvas.getContext("2d").clearRect(0, 0, maskCanvas.width, maskCanvas.height);
+  delete maskCanvas.dataset.painted;
+}
+
+/** The strokes as the API's mask: white where painted (repaint), black elsewhere (keep). */
+function maskImage() {
+  const mask = document.createElement("canvas");
+  mask.width = maskCanvas.width;
+  mask.height = maskCanvas.height;
+  const context = mask.getContext("2d");
+  context.fillStyle = "#000000";
+  context.fillRect(0, 0, mask.width, mask.height);
+  context.drawImage(maskCanvas, 0, 0);
+  return mask.toDataURL("image/png");
 }
 
 function fillForm(parameters, seed) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assumptions.abort;
 
 import java.io.File;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -96,6 +97,19 @@ final class Browser implements AutoCloseable {
     long naturalWidth(WebElement image) {
         return ((Number) driver.executeScript("return arguments[0].complete ? arguments[0].naturalWidth : 0;", image))
                 .longValue();
+    }
+
+    /** The bytes behind a gallery card's download link, read back from the page's blob. */
+    byte[] pngOf(WebElement card) {
+        String base64 = (String) driver.executeAsyncScript("""
+                const [link, done] = arguments;
+                fetch(link.href).then(r => r.arrayBuffer()).then(buffer => {
+                  let binary = '';
+                  for (const b of new Uint8Array(buffer)) binary += String.fromCharCode(b);
+                  done(btoa(binary));
+                });
+                """, card.findElement(By.className("download")));
+        return Base64.getDecoder().decode(base64);
     }
 
     <T> T await(Function<WebDriver, T> condition) {

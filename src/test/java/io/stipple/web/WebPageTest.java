@@ -105,13 +105,13 @@ class WebPageTest {
         assertTrue(download.getAttribute("href").startsWith("blob:"), download.getAttribute("href"));
 
         byte[] fromApi = new StippleHttp(port).generatePng(StippleHttp.body("prompt", PROMPT, "seed", 42));
-        assertArrayEquals(fromApi, pngOf(card), "the page shows the server's PNG for the same request");
+        assertArrayEquals(fromApi, browser.pngOf(card), "the page shows the server's PNG for the same request");
         assertTrue(driver().findElements(By.className("job")).isEmpty(), "the finished job's card is gone");
 
         card.findElement(By.className("rerun")).click();
         WebElement rerun = awaitCards(2).get(0);
         assertTrue(rerun.findElement(By.className("card-meta")).getText().startsWith("seed 42 · "));
-        assertArrayEquals(fromApi, pngOf(rerun), "re-running reproduces the image");
+        assertArrayEquals(fromApi, browser.pngOf(rerun), "re-running reproduces the image");
         assertEquals("42", value("seed"), "re-run puts the image's seed into the form");
     }
 
@@ -267,16 +267,4 @@ class WebPageTest {
         return browser.naturalWidth(image);
     }
 
-    /** The bytes behind a card's download link, read back from the page's blob. */
-    private byte[] pngOf(WebElement card) {
-        String base64 = (String) js().executeAsyncScript("""
-                const [link, done] = arguments;
-                fetch(link.href).then(r => r.arrayBuffer()).then(buffer => {
-                  let binary = '';
-                  for (const b of new Uint8Array(buffer)) binary += String.fromCharCode(b);
-                  done(btoa(binary));
-                });
-                """, card.findElement(By.className("download")));
-        return Base64.getDecoder().decode(base64);
-    }
 }
