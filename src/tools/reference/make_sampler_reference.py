@@ -91,6 +91,16 @@ def make_betas(c):
 
 # ----------------------------------------------------------------------------- DDIM
 
+def noise_index(sched, t):
+    """The sigma index of add_noise in diffusers' sigma-indexed schedulers: the begin index before the first
+    step (image-to-image), the step index after it (inpainting's re-noised original), else the timestep's own."""
+    if sched.begin_index is None:
+        return sched.index_for_timestep(t)
+    if sched.step_index is not None:
+        return sched.step_index
+    return sched.begin_index
+
+
 class DDIM:
     def __init__(self, config):
         self.c = c = _cfg(DDIM_DEFAULTS, config)
@@ -242,15 +252,7 @@ class DPMpp2M:
             self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
 
     def add_noise(self, original, noise, t):
-        # diffusers: the begin index before the first step (image-to-image), the step index after it
-        # (inpainting's re-noised original), else the timestep's own index.
-        if self.begin_index is None:
-            index = self.index_for_timestep(t)
-        elif self.step_index is not None:
-            index = self.step_index
-        else:
-            index = self.begin_index
-        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[index])
+        alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[noise_index(self, t)])
         return alpha_t * original + sigma_t * noise
 
     def scale_model_input(self, sample, t):
@@ -379,13 +381,7 @@ class EulerAncestral:
             self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
 
     def add_noise(self, original, noise, t):
-        if self.begin_index is None:
-            index = self.index_for_timestep(t)
-        elif self.step_index is not None:
-            index = self.step_index
-        else:
-            index = self.begin_index
-        return original + noise * self.sigmas[index]
+        return original + noise * self.sigmas[noise_index(self, t)]
 
     def scale_model_input(self, sample, t):
         self._init_step_index(t)

@@ -8,6 +8,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.WebDriver;
@@ -24,16 +27,25 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * <p>Without those packages the browser tests are skipped, so that {@code mvn test} runs with only a JDK
  * and Maven; CI installs them and sets {@value #REQUIRED} so that a missing browser fails instead.
  */
-final class Browser implements AutoCloseable {
+final class Browser implements BeforeAllCallback, AfterAllCallback {
     static final String REQUIRED = "STIPPLE_BROWSER_REQUIRED";
 
-    private final ChromeDriver driver;
+    /** One browser per test class: {@code @RegisterExtension static final Browser browser = new Browser();} */
+    private ChromeDriver driver;
 
-    private Browser(ChromeDriver driver) {
-        this.driver = driver;
+    @Override
+    public void beforeAll(ExtensionContext context) {
+        driver = start();
     }
 
-    static Browser start() {
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (driver != null) {
+            driver.quit();
+        }
+    }
+
+    private static ChromeDriver start() {
         File chromium = executable("STIPPLE_CHROMIUM", "/usr/bin/chromium");
         File chromedriver = executable("STIPPLE_CHROMEDRIVER", "/usr/bin/chromedriver");
         ChromeOptions options = new ChromeOptions()
@@ -42,7 +54,7 @@ final class Browser implements AutoCloseable {
                 .addArguments("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
                         "--window-size=1280,900");
         ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(chromedriver).build();
-        return new Browser(new ChromeDriver(service, options));
+        return new ChromeDriver(service, options);
     }
 
     private static File executable(String variable, String fallback) {
@@ -114,10 +126,5 @@ final class Browser implements AutoCloseable {
 
     <T> T await(Function<WebDriver, T> condition) {
         return new WebDriverWait(driver, Duration.ofSeconds(20), Duration.ofMillis(20)).until(condition);
-    }
-
-    @Override
-    public void close() {
-        driver.quit();
     }
 }
