@@ -57,8 +57,7 @@ final class SoakPlot {
                 .orElse(1), drift.start() * (1 + tolerance)) * 1.1);
         int plotWidth = WIDTH - LEFT - RIGHT;
 
-        text(LEFT, top - 8, series.title + (series.unit.isEmpty() ? "" : " (" + series.unit + ")") + ": " + drift,
-                "font-weight=\"bold\"");
+        text(LEFT, top - 8, drift + ", start to end of the steady state", "font-weight=\"bold\"");
         rect(LEFT, top, x(warmupSeconds), PANEL, "#eeeeee");
         text(LEFT + 4, top + 14, "warm-up", "fill=\"#777777\"");
         double low = y(drift.start() * (1 - tolerance), top, max);
