@@ -107,8 +107,9 @@ class SoakIT {
             double abandoned = count(SoakScenario.SYNC_DISCONNECTED, "left unanswered");
             double deleted = count(SoakScenario.JOB_CANCELLED, "cancelled while queued")
                     + count(SoakScenario.JOB_CANCELLED, "cancelled while running");
-            assertTrue(cancellations - deleted >= abandoned / 2, "the server cancelled " + (cancellations - deleted)
-                    + " of " + abandoned + " requests whose clients hung up (the rest may have finished first)");
+            // A long request may still finish between its client's leaving and the server's next look (4 a second).
+            assertTrue(cancellations - deleted >= 0.9 * abandoned, "the server cancelled " + (cancellations - deleted)
+                    + " of the " + abandoned + " requests whose clients hung up");
             String log = jar.log();
             assertFalse(log.contains(" ERROR "), () -> "the server logged errors:\n" + log);
         }
