@@ -1,5 +1,6 @@
 package io.stipple.engine;
 
+import ai.djl.ndarray.NDManager;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
@@ -28,6 +29,10 @@ final class EngineMetrics {
         Gauge.builder("stipple.active.images", activeImages).description("Images being denoised").register(registry);
         Gauge.builder("stipple.active.rows", activeRows).description("U-Net rows of the images being denoised")
                 .register(registry);
+        NDManager system = systemManager();
+        Gauge.builder("stipple.ndarrays.live", () -> system.getManagedArrays().size())
+                .description("NDArrays alive in the process: a count that grows with requests is a leak")
+                .register(registry);
         batchRows = DistributionSummary.builder("stipple.batch.rows").description("Rows per U-Net call")
                 .publishPercentileHistogram().serviceLevelObjectives(1, 2, 4, 8, 16, 32).register(registry);
         stepDuration = Timer.builder("stipple.step.duration").description("One batched denoising step")
@@ -36,6 +41,16 @@ final class EngineMetrics {
                 .publishPercentileHistogram().register(registry);
         imagesGenerated = Counter.builder("stipple.images.generated").register(registry);
         cancellations = Counter.builder("stipple.cancellations").register(registry);
+    }
+
+    /**
+     * DJL's root manager, which every NDManager descends from, so counting its arrays sees those of every job,
+     * step and model. Its resources are concurrent maps, safe to walk from a scrape while the worker runs.
+     */
+    private static NDManager systemManager() {
+        try (NDManager probe = NDManager.newBaseManager()) {
+            return probe.getParentManager();
+        }
     }
 
     void step(int rows, long nanos) {

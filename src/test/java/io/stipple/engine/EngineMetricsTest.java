@@ -114,7 +114,8 @@ class EngineMetricsTest {
                 "stipple_batch_rows_count", "stipple_step_duration_seconds_count", "stipple_queue_wait_seconds_count",
                 "stipple_request_latency_seconds_count\\{[^}]*sampler=\"euler_a\"",
                 "stipple_stage_duration_seconds_count\\{[^}]*stage=\"denoise\"", "stipple_images_generated_total",
-                "stipple_rejections_total\\{[^}]*reason=\"queue_full\"", "stipple_cancellations_total")) {
+                "stipple_rejections_total\\{[^}]*reason=\"queue_full\"", "stipple_cancellations_total",
+                "stipple_ndarrays_live")) {
             assertTrue(Pattern.compile("(?m)^" + series).matcher(scrape).find(), series + " missing from the scrape");
         }
     }

@@ -1,5 +1,6 @@
 package io.stipple.engine;
 
+import static io.stipple.engine.EngineTesting.gauge;
 import static io.stipple.engine.EngineTesting.liveNdArrays;
 import static io.stipple.engine.EngineTesting.liveNdManagers;
 import static io.stipple.engine.EngineTesting.request;
@@ -8,6 +9,7 @@ import static io.stipple.engine.EngineTesting.submitHeldBack;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.sampling.SamplerCatalog;
 import java.util.Arrays;
@@ -29,6 +31,8 @@ class NdArrayLeakTest {
 
     @Autowired
     GenerationService service;
+    @Autowired
+    MeterRegistry registry;
 
     /** Small and quick, cycling through every sampler, guided and not, so that each one's state is exercised. */
     private static GenerationRequest small(int i) {
@@ -56,6 +60,8 @@ class NdArrayLeakTest {
         // Not compared with the count before: the first requests may meet a job of an earlier test still
         // leaving another engine, or warm a cache.
         assertEquals(after100, after300, "arrays and managers left behind by 200 requests");
+        assertEquals(liveNdArrays(), gauge(registry, "stipple.ndarrays.live"),
+                "the gauge that operators (and the soak test) watch counts the same arrays");
     }
 
     @Test

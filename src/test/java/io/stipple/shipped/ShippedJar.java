@@ -98,6 +98,11 @@ final class ShippedJar implements AutoCloseable {
         }
     }
 
+    /** The JVM's process id: the jar runs in the very process this class started. */
+    long pid() {
+        return process.pid();
+    }
+
     /** Sends SIGTERM, as a container runtime or {@code kill} does; the process shuts down gracefully. */
     void terminate() {
         process.destroy();
