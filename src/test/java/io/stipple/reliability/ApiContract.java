@@ -13,7 +13,9 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What every answer of the API must be, whatever was asked: a success, or a client error that explains
- * itself as RFC 9457 problem JSON. Never a server error, never a bare or HTML error page.
+ * itself as RFC 9457 problem JSON, or on the compatibility layers' paths in their APIs' error shapes (OpenAI's
+ * {@code {"error": {...}}}, AUTOMATIC1111's {@code {"error", "detail", ...}}). Never a server error, never a
+ * bare or HTML error page.
  */
 final class ApiContract {
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -28,6 +30,10 @@ final class ApiContract {
         String what = request + "\n  answered " + status + " " + contentType + ": " + text(response);
         if (status >= 200 && status < 300) {
             assertSuccess(request, response, contentType, what);
+        } else if (status >= 400 && status < 500 && request.pathAndQuery().startsWith("/v1/images/")) {
+            assertShape(request, response, contentType, what, "error", "message");
+        } else if (status >= 400 && status < 500 && request.pathAndQuery().startsWith("/sdapi/")) {
+            assertShape(request, response, contentType, what, "detail", null);
         } else if (status >= 400 && status < 500) {
             assertProblem(request, response, contentType, what);
         } else {
@@ -63,6 +69,23 @@ final class ApiContract {
         for (String member : new String[] {"type", "detail", "instance"}) {
             assertTrue(problem.path(member).isMissingNode() || problem.path(member).isString(), member + " not a string: " + what);
         }
+    }
+
+    /** A compatibility layer's error: JSON whose {@code member} (and, if named, its {@code inner} member) says what went wrong. */
+    private static void assertShape(FuzzRequest request, HttpResponse<byte[]> response, String contentType, String what,
+            String member, String inner) {
+        assertTrue(contentType.startsWith("application/json"), "not the API's error shape: " + what);
+        if (response.statusCode() == 429) {
+            assertTrue(response.headers().firstValue("Retry-After").isPresent(), "429 without Retry-After: " + what);
+        }
+        if (request.method().equals("HEAD")) {
+            return;
+        }
+        JsonNode message = readJson(response.body(), what).path(member);
+        if (inner != null) {
+            message = message.path(inner);
+        }
+        assertTrue(message.isString() && !message.asString().isBlank(), "no message at " + member + ": " + what);
     }
 
     private static JsonNode readJson(byte[] body, String what) {

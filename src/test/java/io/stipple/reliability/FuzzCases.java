@@ -15,7 +15,9 @@ import net.jqwik.api.Tuple;
  * docs/RELIABILITY.md). Generating requests cost the model little: the smallest sizes, one or two steps.
  */
 final class FuzzCases {
-    static final List<String> BODY_ENDPOINTS = List.of("/generate", "/v1/jobs");
+    /** Stipple's own, and the compatibility layers' (whose errors come in their APIs' shapes: ApiContract). */
+    static final List<String> BODY_ENDPOINTS = List.of("/generate", "/v1/jobs", "/v1/images/generations",
+            "/sdapi/v1/txt2img", "/sdapi/v1/img2img", "/sdapi/v1/options");
     /** Bodies around the server's 8MB limit (stipple.limits.max-request-size) must be read and refused (413) above it, not cut off. */
     private static final int LIMIT = 8 * 1024 * 1024;
 
@@ -204,7 +206,9 @@ final class FuzzCases {
     Arbitrary<FuzzRequest> methods() {
         Arbitrary<String> path = Arbitraries.of("/generate", "/v1/jobs", "/v1/model", "/v1/jobs/" + succeededJob,
                 "/v1/jobs/" + succeededJob + "/events", "/v1/jobs/" + succeededJob + "/images/0", "/v1/models",
-                "/generate/", "/v1/model/", "/v1/jobs/", "/GENERATE", "/v1//model", "/v1/./model", "/v2/jobs");
+                "/generate/", "/v1/model/", "/v1/jobs/", "/GENERATE", "/v1//model", "/v1/./model", "/v2/jobs",
+                "/v1/images/generations", "/v1/images/edits", "/sdapi/v1/txt2img", "/sdapi/v1/progress",
+                "/sdapi/v1/interrupt", "/sdapi/v1/options", "/sdapi/v1/samplers", "/sdapi/v1/nothing");
         Arbitrary<String> method = Arbitraries.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "PROPFIND", "FOO");
         Arbitrary<Boolean> withBody = Arbitraries.of(false, true);
         return Combinators.combine(method, path, withBody, bodies.valid()).as((m, p, body, json) -> body
