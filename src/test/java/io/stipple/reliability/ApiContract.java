@@ -19,6 +19,8 @@ import tools.jackson.databind.json.JsonMapper;
  */
 final class ApiContract {
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    /** ProblemErrorReportValve's detail for what Tomcat refuses before the application sees it. */
+    private static final String TOMCAT_REFUSAL = "The HTTP server refused the request before it reached the API";
     private static final byte[] PNG_SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
 
     private ApiContract() {
@@ -30,6 +32,8 @@ final class ApiContract {
         String what = request + "\n  answered " + status + " " + contentType + ": " + text(response);
         if (status >= 200 && status < 300) {
             assertSuccess(request, response, contentType, what);
+        } else if (status >= 400 && status < 500 && refusedByTomcat(contentType, response)) {
+            assertProblem(request, response, contentType, what);
         } else if (status >= 400 && status < 500 && request.pathAndQuery().startsWith("/v1/images/")) {
             assertShape(request, response, contentType, what, "error", "message");
         } else if (status >= 400 && status < 500 && request.pathAndQuery().startsWith("/sdapi/")) {
@@ -46,7 +50,9 @@ final class ApiContract {
             return;
         }
         if (contentType.startsWith("application/json")) {
-            assertTrue(readJson(response.body(), what).isObject(), what);
+            JsonNode json = readJson(response.body(), what);
+            // A1111's list endpoints (samplers, models, ...) answer arrays; everything else an object.
+            assertTrue(json.isObject() || json.isArray() && request.pathAndQuery().startsWith("/sdapi/"), what);
         } else if (contentType.startsWith("image/png")) {
             assertTrue(response.body().length > PNG_SIGNATURE.length
                     && Arrays.equals(PNG_SIGNATURE, Arrays.copyOf(response.body(), PNG_SIGNATURE.length)), "not a PNG: " + what);
@@ -69,6 +75,15 @@ final class ApiContract {
         for (String member : new String[] {"type", "detail", "instance"}) {
             assertTrue(problem.path(member).isMissingNode() || problem.path(member).isString(), member + " not a string: " + what);
         }
+    }
+
+    /**
+     * Tomcat's own refusal of a request it cannot parse (a malformed query, say): it never reaches the
+     * application, so no API's shape applies, and it comes as problem JSON on every path.
+     */
+    private static boolean refusedByTomcat(String contentType, HttpResponse<byte[]> response) {
+        return contentType.startsWith("application/problem+json")
+                && new String(response.body(), StandardCharsets.UTF_8).contains(TOMCAT_REFUSAL);
     }
 
     /** A compatibility layer's error: JSON whose {@code member} (and, if named, its {@code inner} member) says what went wrong. */
