@@ -106,6 +106,53 @@ class ShippedEndpointsIT {
         assertEquals(202, http.delete(longJob).statusCode());
     }
 
+    /** Image-to-image and inpainting on the embedded model: its VAE encoder is shipped and loaded. */
+    @Test
+    void startsFromAnImageAndRepaintsUnderAMask() {
+        String png = java.util.Base64.getEncoder().encodeToString(StippleHttp.png(
+                http.generateJson(body("prompt", "a red circle on a white background", "seed", 1)).at("/images/0")));
+        BufferedImage recoloured = Png.decode(StippleHttp.png(http.generateJson(body("prompt",
+                "a blue circle on a white background", "init_image", png, "strength", 0.6, "seed", 2)).at("/images/0")));
+        assertEquals(model.at("/defaults/width").asInt(), recoloured.getWidth());
+        String mask = java.util.Base64.getEncoder().encodeToString(StippleHttp.png(
+                http.generateJson(body("prompt", "a white square on a black background", "seed", 3)).at("/images/0")));
+        assertEquals(200, http.generate(body("prompt", "a green triangle on a white background", "init_image", png,
+                "mask_image", mask, "strength", 1.0)).statusCode());
+        assertProblem(http.generate(body("prompt", "x", "init_image", "not an image")), 400, "init_image", "PNG or JPEG");
+    }
+
+    @Test
+    void speaksOpenAisImagesApi() {
+        JsonNode generated = json(http.post("/v1/images/generations", body("prompt", "a red circle on a blue background",
+                "n", 2, "response_format", "b64_json")));
+        assertEquals(2, generated.get("data").size());
+        Png.decode(java.util.Base64.getDecoder().decode(generated.at("/data/0/b64_json").asString()));
+        String url = json(http.post("/v1/images/generations", body("prompt", "a blue square"))).at("/data/0/url").asString();
+        assertEquals(200, http.get(url.substring(url.indexOf("/v1/jobs/"))).statusCode());
+        JsonNode refused = json(http.post("/v1/images/generations", body("prompt", "x", "model", "dall-e-3")));
+        assertEquals("model", refused.at("/error/param").asString());
+    }
+
+    @Test
+    void speaksAutomatic1111sApi() {
+        JsonNode answer = json(http.post("/sdapi/v1/txt2img", body("prompt", "a red circle on a blue background",
+                "sampler_name", "DPM++ 2M", "scheduler", "Karras", "steps", 12, "cfg_scale", 5, "seed", 9)));
+        Png.decode(java.util.Base64.getDecoder().decode(answer.at("/images/0").asString()));
+        assertTrue(answer.get("info").asString().contains("\"seed\":9"), answer.get("info").asString());
+        JsonNode edited = json(http.post("/sdapi/v1/img2img", body("prompt", "a blue circle on a red background",
+                "init_images", List.of("data:image/png;base64," + answer.at("/images/0").asString()),
+                "denoising_strength", 0.5)));
+        assertEquals(1, edited.get("images").size());
+        for (String list : List.of("/sdapi/v1/samplers", "/sdapi/v1/schedulers", "/sdapi/v1/sd-models", "/sdapi/v1/upscalers",
+                "/sdapi/v1/latent-upscale-modes", "/sdapi/v1/sd-vae", "/sdapi/v1/options", "/sdapi/v1/progress")) {
+            assertEquals(200, http.get(list).statusCode(), list);
+        }
+        assertEquals("stipple-shapes", json(http.get("/sdapi/v1/options")).get("sd_model_checkpoint").asString());
+        assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
+        assertEquals("unknown sampler \"Heun\"; available: DDIM, DPM++ 2M, DPM++ 2M Karras, Euler a",
+                json(http.post("/sdapi/v1/txt2img", body("prompt", "x", "sampler_name", "Heun"))).get("detail").asString());
+    }
+
     @Test
     void describesTheApiAndItsExamplesWork() {
         HttpResponse<byte[]> docs = http.get("/v3/api-docs");
