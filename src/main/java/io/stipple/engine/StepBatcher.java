@@ -246,16 +246,14 @@ final class StepBatcher implements Runnable {
         Shape shape = new Shape(1, spec.latentChannels(), request.height() / spec.vaeScaleFactor(),
                 request.width() / spec.vaeScaleFactor());
         Sampler sampler = samplers.create(request.sampler(), request.eta());
-        ImageStart from = null;
-        if (request.init() != null) {
-            try {
-                from = ImageStart.of(request.init(), encoder, manager, spec.vaeScaleFactor());
-            } catch (RuntimeException e) {
-                manager.close();
-                fail(job, JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
-                        "VAE encoding of the init image of job " + job.id() + " failed", e), e);
-                return;
-            }
+        ImageStart from;
+        try {
+            from = ImageStart.of(request, spec, encoder, manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            fail(job, JobFailure.logged(JobFailure.Reason.MODEL_ERROR, log,
+                    "VAE encoding of the start image of job " + job.id() + " failed", e), e);
+            return;
         }
         List<DenoisingImage> images = DenoisingImage.of(request, sampler, conditional, unconditional, manager, shape,
                 from);

@@ -94,7 +94,9 @@ public final class LoadedPipeline implements AutoCloseable {
             Shape latentShape = new Shape(2, channels, latentSide, latentSide);
             NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
             NDArray timesteps = manager.create(new float[] {999f, 1f});
-            NDArray noise = single(unet, new NDList(sample, timesteps, hidden));
+            NDArray unetInput = manager.zeros(new Shape(2, spec.unetInChannelsOrDefault(), latentSide, latentSide),
+                    DataType.FLOAT32);
+            NDArray noise = single(unet, new NDList(unetInput, timesteps, hidden));
             if (!noise.getShape().equals(latentShape)) {
                 throw wrongShape(unet, noise, latentShape + ", the shape of its input sample");
             }
@@ -131,7 +133,9 @@ public final class LoadedPipeline implements AutoCloseable {
             Shape latentShape = new Shape(2, spec.latentChannels(), spec.defaultHeight() / spec.vaeScaleFactor(),
                     spec.defaultWidth() / spec.vaeScaleFactor());
             NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
-            unet.forward(new NDList(sample, manager.create(new float[] {999f, 999f}), encodePadding(manager, 2)));
+            NDArray unetInput = manager.zeros(new Shape(2, spec.unetInChannelsOrDefault(), latentShape.get(2),
+                    latentShape.get(3)), DataType.FLOAT32);
+            unet.forward(new NDList(unetInput, manager.create(new float[] {999f, 999f}), encodePadding(manager, 2)));
             vaeDecoder.forward(new NDList(sample.get("0:1")));
         }
         return (System.nanoTime() - start) / 1e6;

@@ -47,6 +47,10 @@ public record PipelineDirectory(Path root, PipelineSpec spec, SchedulerConfig sc
         } catch (IllegalArgumentException e) {
             throw new ModelDirectoryException(root.resolve(PIPELINE) + ": " + e.getMessage(), e);
         }
+        if (spec.inpaintingUnet() && !Files.isRegularFile(root.resolve(VAE_ENCODER))) {
+            throw new ModelDirectoryException(root.resolve(VAE_ENCODER) + ": an inpainting U-Net (unet_in_channels "
+                    + spec.unetInChannels() + ") needs the VAE encoder, for the masked image's latent");
+        }
         try {
             scheduler.validate();
         } catch (IllegalArgumentException e) {

@@ -8,6 +8,7 @@ public record PipelineSpec(
         @JsonProperty("name") String name,
         @JsonProperty("description") String description,
         @JsonProperty("latent_channels") Integer latentChannels,
+        @JsonProperty("unet_in_channels") Integer unetInChannels,
         @JsonProperty("vae_scale_factor") Integer vaeScaleFactor,
         @JsonProperty("scaling_factor") Double scalingFactor,
         @JsonProperty("size_multiple") Integer sizeMultiple,
@@ -54,6 +55,19 @@ public record PipelineSpec(
         return defaultSampler == null ? "dpmpp_2m" : defaultSampler;
     }
 
+    /**
+     * Whether the U-Net is an inpainting U-Net (Stable Diffusion inpainting checkpoints): it takes, beside the
+     * latent, the mask and the masked image's latent, {@code 2C + 1} channels in all.
+     */
+    public boolean inpaintingUnet() {
+        return unetInChannels != null && latentChannels != null && unetInChannels == 2 * latentChannels + 1;
+    }
+
+    /** Channels of the U-Net's sample input: {@code unet_in_channels}, else the latent's. */
+    public int unetInChannelsOrDefault() {
+        return unetInChannels == null ? latentChannels : unetInChannels;
+    }
+
     /** Lists every missing or out-of-range field, so one edit fixes the file. */
     void validate() {
         StringBuilder problems = new StringBuilder();
@@ -62,6 +76,12 @@ public record PipelineSpec(
         }
         requireText(problems, "name", name);
         requirePositive(problems, "latent_channels", latentChannels);
+        if (unetInChannels != null && latentChannels != null
+                && unetInChannels != latentChannels.intValue() && unetInChannels != 2 * latentChannels + 1) {
+            problems.append("; unet_in_channels must be latent_channels (").append(latentChannels)
+                    .append(") or, for an inpainting U-Net, 2 × latent_channels + 1 (").append(2 * latentChannels + 1)
+                    .append("), got ").append(unetInChannels);
+        }
         requirePositive(problems, "vae_scale_factor", vaeScaleFactor);
         if (scalingFactor == null || !(scalingFactor > 0) || scalingFactor.isInfinite()) {
             problems.append("; scaling_factor must be a positive number, got ").append(scalingFactor);

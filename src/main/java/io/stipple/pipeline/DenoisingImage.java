@@ -4,6 +4,8 @@ import io.stipple.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.stipple.sampling.NoiseSource;
@@ -42,7 +44,7 @@ public final class DenoisingImage implements AutoCloseable {
         this.conditional = conditional;
         this.unconditional = unconditional;
         this.start = start;
-        if (start == null) {
+        if (start == null || start.latent() == null) {
             this.startNoise = null;
             this.latent = trajectory.initialSample(manager, latentShape, noise);
         } else {
@@ -74,10 +76,10 @@ public final class DenoisingImage implements AutoCloseable {
      * repainted part is denoised in the context of what is kept.
      */
     NDArray keepOutsideMask(NDArray stepped) {
-        if (start == null || start.mask() == null) {
+        if (start == null || start.blendMask() == null) {
             return stepped;
         }
-        NDArray mask = start.mask();
+        NDArray mask = start.blendMask();
         return trajectory.noised(start.latent(), startNoise).mul(mask.neg().add(1)).add(stepped.mul(mask));
     }
 
@@ -108,6 +110,13 @@ public final class DenoisingImage implements AutoCloseable {
 
     NDArray unconditional() {
         return unconditional;
+    }
+
+    /** The U-Net's input for this step: the scaled latent, and an inpainting U-Net's mask and masked image beside it. */
+    NDArray unetInput() {
+        NDArray input = trajectory.scaleModelInput(latent);
+        return start == null || start.unetConditioning() == null ? input
+                : NDArrays.concat(new NDList(input, start.unetConditioning()), 1);
     }
 
     NoiseSource noise() {

@@ -53,8 +53,7 @@ public final class GenerationPipeline {
             long encoded = System.nanoTime();
 
             Sampler sampler = samplers.create(request.sampler(), request.eta());
-            ImageStart from = request.init() == null ? null
-                    : ImageStart.of(request.init(), encoder, manager, spec.vaeScaleFactor());
+            ImageStart from = ImageStart.of(request, spec, encoder, manager);
             List<DenoisingImage> images = DenoisingImage.of(request, sampler, conditional, unconditional, manager,
                     latentShape, from);
             while (!images.get(0).trajectory().finished()) {

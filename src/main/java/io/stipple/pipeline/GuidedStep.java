@@ -29,7 +29,7 @@ public final class GuidedStep {
             float[] timesteps = new float[rowCount];
             int row = 0;
             for (DenoisingImage image : images) {
-                NDArray input = image.trajectory().scaleModelInput(image.latent());
+                NDArray input = image.unetInput();
                 float t = image.trajectory().currentTimestep();
                 if (image.guided()) {
                     samples.add(input);

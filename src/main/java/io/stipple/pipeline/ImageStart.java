@@ -1,21 +1,44 @@
 package io.stipple.pipeline;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.stipple.model.PipelineSpec;
 import java.awt.image.BufferedImage;
 
 /**
- * Where an image-to-image walk starts, in latent space: the init image's latent x₀ and, for inpainting,
- * the mask at latent resolution (1: repaint, 0: keep). Shared by the images of one request.
+ * Where a request's images start, in latent space, beyond pure noise; shared by the images of one request.
+ *
+ * @param latent           the init image's latent x₀, to noise to the first walked step; null to start from noise
+ * @param blendMask        for inpainting with an ordinary U-Net, the mask at latent resolution (1: repaint, 0:
+ *                         keep), for the per-step blend; else null
+ * @param unetConditioning for an inpainting U-Net, the channels it takes beside the latent: the mask and the
+ *                         masked image's latent, [1, C + 1, h, w], as diffusers' inpaint pipeline concatenates
+ *                         them; else null
  */
-public record ImageStart(NDArray latent, NDArray mask) {
+public record ImageStart(NDArray latent, NDArray blendMask, NDArray unetConditioning) {
 
-    /** Encodes the init image and samples its mask at latent resolution, into {@code manager}. */
-    public static ImageStart of(InitImage init, ImageEncoder encoder, NDManager manager, int vaeScaleFactor) {
-        NDArray latent = encoder.encode(manager, init.image());
-        NDArray mask = init.inpainting() ? latentMask(manager, init.mask(), vaeScaleFactor) : null;
-        return new ImageStart(latent, mask);
+    /** What {@code request} starts from on this model, or null for text-to-image on an ordinary U-Net. */
+    public static ImageStart of(GenerationRequest request, PipelineSpec spec, ImageEncoder encoder, NDManager manager) {
+        InitImage init = request.init();
+        int factor = spec.vaeScaleFactor();
+        if (!spec.inpaintingUnet()) {
+            return init == null ? null : new ImageStart(encoder.encode(manager, init.image()),
+                    init.inpainting() ? latentMask(manager, init.mask(), factor) : null, null);
+        }
+        Shape latentShape = new Shape(1, 1, request.height() / factor, request.width() / factor);
+        NDArray mask = init != null && init.inpainting() ? latentMask(manager, init.mask(), factor)
+                : manager.ones(latentShape, DataType.FLOAT32);
+        NDArray masked = init == null ? encoder.encodeBlank(manager, request.width(), request.height())
+                : init.inpainting() ? encoder.encodeMasked(manager, init.image(), init.mask())
+                : encoder.encodeBlank(manager, request.width(), request.height());
+        NDArray conditioning = NDArrays.concat(new NDList(mask, masked), 1);
+        // diffusers' inpaint pipeline starts from pure noise at strength 1, from the noised image below it.
+        NDArray latent = init == null || init.strength() >= 1 ? null : encoder.encode(manager, init.image());
+        return new ImageStart(latent, null, conditioning);
     }
 
     /**
