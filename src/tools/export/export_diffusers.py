@@ -82,8 +82,8 @@ def build(checkpoint: str):
     if unet_config.cross_dim != text_config["hidden_size"]:
         raise CheckpointError(f"{join('unet', 'config.json')}: cross_attention_dim = {unet_config.cross_dim} "
                               f"but the text encoder's hidden_size is {text_config['hidden_size']}")
-    if unet_config.in_channels != vae_config.latent_channels:
-        raise CheckpointError(f"{join('unet', 'config.json')}: in_channels = {unet_config.in_channels} "
+    if unet_config.out_channels != vae_config.latent_channels:
+        raise CheckpointError(f"{join('unet', 'config.json')}: out_channels = {unet_config.out_channels} "
                               f"but the VAE's latent_channels is {vae_config.latent_channels}")
     text = CLIPTextModel(text_config).eval()
     load_strict(text, weight_files(join("text_encoder")), ignore=IGNORED_STATE_KEYS)
@@ -165,19 +165,20 @@ def main(argv) -> int:
     spec = pipeline_files.pipeline_json(
         name, args.description or f"Stable Diffusion checkpoint {name} ({clip}), exported from diffusers "
         f"format in {args.dtype}", C, f, vae_config.scaling_factor, length, pad_id, unet_config.sample_size,
-        len(unet_config.channels), family)
+        len(unet_config.channels), family, unet_config.in_channels)
 
     g = torch.Generator().manual_seed(0)
     ids = lambda b: torch.randint(0, text_config["vocab_size"], (b, length), generator=g)
     latents = lambda b, h, w: torch.randn(b, C, h, w, generator=g)
+    unet_inputs = lambda b, h, w: torch.randn(b, unet_config.in_channels, h, w, generator=g)
     images = lambda b, h, w: torch.rand(b, 3, h, w, generator=g) * 2 - 1
     context = lambda b: torch.randn(b, length, D, generator=g)
     parts = [
         ("text_encoder.pt", text, (ids(1),), {"B=3": (ids(3),)}, (False,)),
         # 2m: at m x m the lowest level is 1 x 1, and a GroupNorm of one channel per group refuses it
-        ("unet.pt", unet, (latents(1, 2 * m, 2 * m), torch.tensor([500.0]), context(1)),
-         {"B=2 3m x m": (latents(2, 3 * m, m), torch.tensor([999.0, 0.5]), context(2)),
-          "B=1 m x 2m": (latents(1, m, 2 * m), torch.tensor([250.25]), context(1))}, (True, False, True)),
+        ("unet.pt", unet, (unet_inputs(1, 2 * m, 2 * m), torch.tensor([500.0]), context(1)),
+         {"B=2 3m x m": (unet_inputs(2, 3 * m, m), torch.tensor([999.0, 0.5]), context(2)),
+          "B=1 m x 2m": (unet_inputs(1, m, 2 * m), torch.tensor([250.25]), context(1))}, (True, False, True)),
         ("vae_decoder.pt", VaeDecoder(vae), (latents(1, m, m),), {"B=2 2m x m": (latents(2, 2 * m, m),)}, (True,)),
         ("vae_encoder.pt", VaeEncoder(vae), (images(1, m * f, m * f),),
          {"B=2 2M x M": (images(2, 2 * m * f, m * f),)}, (True,)),

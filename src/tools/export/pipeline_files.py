@@ -57,7 +57,7 @@ def scheduler_config(source: dict, path: str) -> dict:
 
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
-                  unet_levels: int, family: str) -> dict:
+                  unet_levels: int, family: str, unet_in_channels: int) -> dict:
     spec = {
         "format": FORMAT,
         "name": name,
@@ -73,6 +73,9 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
         # skip-size upsampling that the traced graph leaves out
         "size_multiple": vae_scale_factor * 2 ** (unet_levels - 1),
     }
+    if unet_in_channels != latent_channels:
+        # an inpainting U-Net: the server feeds it the mask and the masked image's latent (docs/pipeline-format.md)
+        spec["unet_in_channels"] = unet_in_channels
     spec.update(FAMILY_DEFAULTS[family])
     return spec
 

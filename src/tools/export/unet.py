@@ -122,9 +122,12 @@ class UNetConfig:
                                       f"(number of heads, does not divide {c} channels)")
         self.in_channels = get("in_channels", 4)
         self.out_channels = get("out_channels", 4)
-        if self.in_channels != self.out_channels:
+        # An inpainting U-Net takes the mask and the masked image's latent beside the latent (2C + 1 channels);
+        # other extra inputs (instruct-pix2pix's image latent, 2C) are conditioning the server does not feed.
+        if self.in_channels not in (self.out_channels, 2 * self.out_channels + 1):
             raise CheckpointError(f"{path}: unsupported in_channels = {self.in_channels} with "
-                                  f"out_channels = {self.out_channels} (inpainting / conditioning "
+                                  f"out_channels = {self.out_channels} (only {self.out_channels}, or "
+                                  f"{2 * self.out_channels + 1} for an inpainting U-Net: other conditioning "
                                   "U-Nets take extra input channels the server does not feed)")
         self.sample_size = get("sample_size", 64)
         self.flip_sin_to_cos = get("flip_sin_to_cos", True)

@@ -8,8 +8,12 @@ from pipeline_files import pipeline_json, scheduler_config
 
 
 class PipelineFiles(unittest.TestCase):
-    def spec(self, family):
-        return pipeline_json("n", "d", 4, 8, 0.18215, 77, 49407, 64, 4, family)
+    def spec(self, family, unet_in_channels=4):
+        return pipeline_json("n", "d", 4, 8, 0.18215, 77, 49407, 64, 4, family, unet_in_channels)
+
+    def test_unet_in_channels_only_for_an_inpainting_unet(self):
+        self.assertNotIn("unet_in_channels", self.spec("sd"))
+        self.assertEqual(self.spec("sd", unet_in_channels=9)["unet_in_channels"], 9)
 
     def test_sd_defaults(self):
         spec = self.spec("sd")

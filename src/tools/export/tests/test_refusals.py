@@ -8,6 +8,8 @@ import shutil
 import tempfile
 import unittest
 
+import torch
+
 from support import REFERENCE
 import export_diffusers
 from safetensors_io import read_safetensors, write_safetensors
@@ -47,9 +49,32 @@ class Refusals(unittest.TestCase):
         self.edit_config("unet", addition_embed_type="text_time", addition_time_embed_dim=256)
         self.assertIn("addition_embed_type = 'text_time'", self.refused())
 
-    def test_inpainting_unet(self):
+    def test_image_conditioned_unet(self):
+        # instruct-pix2pix: the image's latent beside the latent, 2C channels
+        self.edit_config("unet", in_channels=8)
+        self.assertIn("in_channels = 8", self.refused())
+
+    def test_inpainting_unet_is_exported_with_its_channels(self):
         self.edit_config("unet", in_channels=9)
-        self.assertIn("in_channels = 9", self.refused())
+        weights = os.path.join(self.checkpoint, "unet", "diffusion_pytorch_model.safetensors")
+        # copies: the reader maps the file, which is about to be rewritten
+        tensors = {name: tensor.clone() for name, tensor in read_safetensors(weights).items()}
+        conv_in = tensors["conv_in.weight"]
+        extra = torch.randn(conv_in.shape[0], 5, *conv_in.shape[2:], generator=torch.Generator().manual_seed(3))
+        tensors["conv_in.weight"] = torch.cat([conv_in, extra * conv_in.std()], dim=1)
+        write_safetensors(weights, tensors)
+        out = os.path.join(self.tmp, "out")
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            code = export_diffusers.main([self.checkpoint, out])
+        self.assertEqual(code, 0, err.getvalue())
+        with open(os.path.join(out, "pipeline.json")) as f:
+            spec = json.load(f)
+        self.assertEqual(spec["unet_in_channels"], 9)
+        self.assertEqual(spec["latent_channels"], 4)
+        unet = torch.jit.load(os.path.join(out, "unet.pt"))
+        noise = unet(torch.randn(1, 9, 16, 16), torch.tensor([500.0]), torch.randn(1, spec["text_max_length"], 32))
+        self.assertEqual(tuple(noise.shape), (1, 4, 16, 16))
 
     def test_num_attention_heads(self):
         self.edit_config("unet", num_attention_heads=8)
