@@ -20,6 +20,7 @@ import io.swagger.v3.oas.models.media.Schema;
 import io.swagger.v3.oas.models.responses.ApiResponse;
 import java.math.BigDecimal;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -107,12 +108,12 @@ class ApiDescription implements OpenApiCustomizer {
         Operation generate = operation(api, "/generate", HttpMethod.POST);
         requestExample(generate);
         generate.getResponses().get("200").getContent().get(JSON).example(exampleAnswer());
-        problems(generate, invalid("/generate"), notAcceptable(), tooLarge("/generate"),
+        problems(generate, invalid("/generate"), notAcceptable(), tooLarge("/generate"), bodyTooSlow("/generate"),
                 unsupported("/generate"), queueFull("/generate"), modelFailed(), unavailableOrLate());
 
         Operation submit = operation(api, JobsController.JOBS, HttpMethod.POST);
         requestExample(submit);
-        problems(submit, invalid(JobsController.JOBS), tooLarge(JobsController.JOBS),
+        problems(submit, invalid(JobsController.JOBS), tooLarge(JobsController.JOBS), bodyTooSlow(JobsController.JOBS),
                 unsupported(JobsController.JOBS), queueFull(JobsController.JOBS), shuttingDown(JobsController.JOBS));
 
         String job = JobsController.JOBS + "/{id}";
@@ -271,6 +272,13 @@ class ApiDescription implements OpenApiCustomizer {
         return new Problem("The body is larger than " + limit + " bytes (" + configurable("max-request-size",
                 defaultLimits.maxRequestSize().toBytes() + " bytes") + ").",
                 at(path, problems.tooLarge(new RequestTooLargeException(limit))), null);
+    }
+
+    private Problem bodyTooSlow(String path) {
+        Duration timeout = properties.limits().bodyTimeout();
+        return new Problem("The body did not arrive in full within " + timeout.toMillis() / 1000.0 + " s of the headers "
+                + "(`stipple.limits.body-timeout`).", at(path, problems.bodyTimeout(new RequestBodyTimeoutException(timeout))),
+                null);
     }
 
     private static Problem unsupported(String path) {
