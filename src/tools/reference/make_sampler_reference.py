@@ -91,6 +91,17 @@ def make_betas(c):
 
 # ----------------------------------------------------------------------------- DDIM
 
+class SigmaIndexed:
+    """The step index of diffusers' sigma-indexed schedulers: set_begin_index, and where the first step starts."""
+
+    def set_begin_index(self, index):
+        self.begin_index = index
+
+    def _init_step_index(self, t):
+        if self.step_index is None:
+            self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
+
+
 def noise_index(sched, t):
     """The sigma index of add_noise in diffusers' sigma-indexed schedulers: the begin index before the first
     step (image-to-image), the step index after it (inpainting's re-noised original), else the timestep's own."""
@@ -172,7 +183,7 @@ class DDIM:
 
 # ----------------------------------------------------------------------------- DPM-Solver++ 2M
 
-class DPMpp2M:
+class DPMpp2M(SigmaIndexed):
     def __init__(self, config, karras):
         self.c = c = _cfg(DPM_DEFAULTS, config, use_karras_sigmas=karras)
         self.betas = make_betas(c)
@@ -243,13 +254,6 @@ class DPMpp2M:
         self.lower_order_nums = 0
         self.step_index = None
         self.begin_index = None
-
-    def set_begin_index(self, index):
-        self.begin_index = index
-
-    def _init_step_index(self, t):
-        if self.step_index is None:
-            self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
 
     def add_noise(self, original, noise, t):
         alpha_t, sigma_t = self._sigma_to_alpha_sigma_t(self.sigmas[noise_index(self, t)])
@@ -329,7 +333,7 @@ class DPMpp2M:
 
 # ----------------------------------------------------------------------------- Euler ancestral
 
-class EulerAncestral:
+class EulerAncestral(SigmaIndexed):
     def __init__(self, config):
         self.c = c = _cfg(EULER_A_DEFAULTS, config)
         self.betas = make_betas(c)
@@ -372,13 +376,6 @@ class EulerAncestral:
         indices = (self.timesteps == t).nonzero()
         pos = 1 if len(indices) > 1 else 0
         return indices[pos].item()
-
-    def set_begin_index(self, index):
-        self.begin_index = index
-
-    def _init_step_index(self, t):
-        if self.step_index is None:
-            self.step_index = self.begin_index if self.begin_index is not None else self.index_for_timestep(t)
 
     def add_noise(self, original, noise, t):
         return original + noise * self.sigmas[noise_index(self, t)]
