@@ -234,7 +234,13 @@ async function submit(request) {
     showProblem(problem);
     return;
   }
-  followJob(card, accepted.id);
+  followJob(card, accepted.id, startImageOf(request));
+}
+
+/** What a request started from, if anything: the job's parameters do not repeat images, so Re-run keeps them here. */
+function startImageOf({init_image, strength, mask_image}) {
+  if (init_image === undefined) return {};
+  return mask_image === undefined ? {init_image, strength} : {init_image, strength, mask_image};
 }
 
 function addJobCard(request) {
@@ -247,7 +253,7 @@ function addJobCard(request) {
 }
 
 /** Shows a job's progress from its event stream until one terminal event ends it. */
-function followJob(card, id) {
+function followJob(card, id, startImage) {
   const status = card.querySelector(".job-status");
   const bar = card.querySelector("progress");
   const preview = card.querySelector(".preview");
@@ -280,7 +286,7 @@ function followJob(card, id) {
       const job = JSON.parse(data);
       status.textContent = "Fetching images…";
       try {
-        const cards = await Promise.all(job.images.map((image) => imageCard(job, image)));
+        const cards = await Promise.all(job.images.map((image) => imageCard(job, image, startImage)));
         card.remove();
         gallery.prepend(...cards);
       } catch (problem) {
@@ -372,7 +378,7 @@ function endJob(card, message) {
  * A gallery card for one image. The PNG is copied into the page (a blob URL) because the server forgets
  * finished jobs after a while; its seed comes from X-Stipple-Seed, exact even beyond 2^53.
  */
-async function imageCard(job, image) {
+async function imageCard(job, image, startImage) {
   const response = await api(image.url, {headers: {Accept: "image/png"}});
   if (!response.ok) throw await problemOf(response);
   const seed = response.headers.get("X-Stipple-Seed");
@@ -399,7 +405,7 @@ async function imageCard(job, image) {
   card.querySelector(".rerun").addEventListener("click", () => {
     const rerun = {...parameters, num_images: 1};
     fillForm(rerun, seed);
-    submit({...rerun, seed});
+    submit({...rerun, ...startImage, seed});
   });
   return card;
 }

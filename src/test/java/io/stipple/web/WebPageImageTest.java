@@ -72,6 +72,11 @@ class WebPageImageTest {
         byte[] fromApi = new StippleHttp(port).generatePng(StippleHttp.body("prompt", "a blue circle", "steps", 4,
                 "seed", 7, "width", 64, "height", 64, "strength", 0.6, "init_image", base64(Files.readAllBytes(picture))));
         assertArrayEquals(fromApi, browser.pngOf(card), "the page's result is the API's for the same image and strength");
+
+        browser.driver().findElement(By.id("remove-image")).click();
+        card.findElement(By.className("rerun")).click();
+        assertArrayEquals(fromApi, browser.pngOf(browser.awaitCards(2).get(0)),
+                "Re-run starts from the image its result came from, not from the form's");
     }
 
     @Test
