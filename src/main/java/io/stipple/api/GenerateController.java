@@ -32,12 +32,12 @@ public class GenerateController {
 
     private final RequestValidator validator;
     private final GenerationService service;
-    private final ClientConnections connections;
+    private final WaitingAnswers answers;
 
-    public GenerateController(RequestValidator validator, GenerationService service, ClientConnections connections) {
+    public GenerateController(RequestValidator validator, GenerationService service, WaitingAnswers answers) {
         this.validator = validator;
         this.service = service;
-        this.connections = connections;
+        this.answers = answers;
     }
 
     /**
@@ -79,18 +79,7 @@ public class GenerateController {
                     + request.imageCount() + "; ask for application/json to get several");
         }
         Job job = service.submit(request, ClientIdentity.of(servletRequest));
-        ClientConnections.Watch watch = connections.onDisconnect(servletRequest, () -> service.cancel(job));
-        DeferredResult<ResponseEntity<?>> response = new DeferredResult<>();
-        response.onError(error -> service.cancel(job));
-        job.completion().whenComplete((result, error) -> {
-            watch.close();
-            if (error != null) {
-                response.setErrorResult(error);
-            } else {
-                response.setResult(format == ResponseFormat.JSON ? json(result) : png(result));
-            }
-        });
-        return response;
+        return answers.of(servletRequest, job, result -> format == ResponseFormat.JSON ? json(result) : png(result));
     }
 
     private static ResponseEntity<?> json(GenerationResult result) {

@@ -51,6 +51,11 @@ public final class InitImages {
             violations.add(new FieldViolation(field, field + " is not valid base64: " + e.getMessage()));
             return null;
         }
+        return decode(field, bytes, violations);
+    }
+
+    /** The decoded image of an uploaded file's bytes, or null after adding a violation that says what is wrong. */
+    public static BufferedImage decode(String field, byte[] bytes, List<FieldViolation> violations) {
         try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
             Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
             ImageReader reader = readers.hasNext() ? readers.next() : null;

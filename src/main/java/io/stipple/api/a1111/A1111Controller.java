@@ -7,6 +7,7 @@ import io.stipple.api.InitImages;
 import io.stipple.api.InvalidRequestException;
 import io.stipple.api.InvalidRequestException.FieldViolation;
 import io.stipple.api.RequestValidator;
+import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
@@ -57,14 +58,16 @@ public class A1111Controller {
 
     private final RequestValidator validator;
     private final GenerationService service;
+    private final WaitingAnswers answers;
     private final AccessMode access;
     private final PipelineSpec spec;
     private final String modelSource;
 
-    public A1111Controller(RequestValidator validator, GenerationService service, AccessMode access,
-            LoadedPipeline models) {
+    public A1111Controller(RequestValidator validator, GenerationService service, WaitingAnswers answers,
+            AccessMode access, LoadedPipeline models) {
         this.validator = validator;
         this.service = service;
+        this.answers = answers;
         this.access = access;
         this.spec = models.spec();
         this.modelSource = models.directory().root().toString();
@@ -119,16 +122,7 @@ public class A1111Controller {
         Job job = service.submit(request, ClientIdentity.of(http));
         // Watched, the job renders previews: /progress shows them as current_image.
         job.subscribe(event -> { });
-        DeferredResult<Map<String, Object>> response = new DeferredResult<>();
-        response.onError(error -> service.cancel(job));
-        job.completion().whenComplete((result, error) -> {
-            if (error != null) {
-                response.setErrorResult(error);
-            } else {
-                response.setResult(answer(body, result, job.createdAt()));
-            }
-        });
-        return response;
+        return answers.of(http, job, result -> answer(body, result, job.createdAt()));
     }
 
     private Map<String, Object> answer(GenerationBody body, GenerationResult result, Instant started) {

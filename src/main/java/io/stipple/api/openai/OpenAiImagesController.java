@@ -2,9 +2,11 @@ package io.stipple.api.openai;
 
 import io.stipple.access.ClientIdentity;
 import io.stipple.api.GenerateRequestBody;
+import io.stipple.api.InitImages;
 import io.stipple.api.InvalidRequestException;
 import io.stipple.api.InvalidRequestException.FieldViolation;
 import io.stipple.api.RequestValidator;
+import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.model.LoadedPipeline;
@@ -50,12 +52,15 @@ public class OpenAiImagesController {
 
     private final RequestValidator validator;
     private final GenerationService service;
+    private final WaitingAnswers answers;
     private final String modelName;
     private final int defaultSteps;
 
-    public OpenAiImagesController(RequestValidator validator, GenerationService service, LoadedPipeline models) {
+    public OpenAiImagesController(RequestValidator validator, GenerationService service, WaitingAnswers answers,
+            LoadedPipeline models) {
         this.validator = validator;
         this.service = service;
+        this.answers = answers;
         this.modelName = models.spec().name();
         this.defaultSteps = models.spec().stepsOrDefault();
     }
@@ -149,34 +154,28 @@ public class OpenAiImagesController {
         }
     }
 
+    /** Through the same checks as every init image, the size read from the header before anything is decoded. */
     private static BufferedImage read(String field, MultipartFile file) {
+        List<FieldViolation> violations = new ArrayList<>();
+        BufferedImage image;
         try {
-            BufferedImage image = ImageIO.read(new ByteArrayInputStream(file.getBytes()));
-            if (image == null) {
-                throw invalid(field, field + " must be a PNG or JPEG image");
-            }
-            return image;
+            image = InitImages.decode(field, file.getBytes(), violations);
         } catch (IOException e) {
             throw invalid(field, field + " could not be read: " + e.getMessage());
         }
+        if (image == null) {
+            throw new InvalidRequestException(violations);
+        }
+        return image;
     }
 
     private DeferredResult<ImagesResponse> answer(GenerationRequest request, Output output,
             HttpServletRequest servletRequest) {
         String client = ClientIdentity.of(servletRequest);
         Job job = output.urls() ? service.submitJob(request, client) : service.submit(request, client);
-        String jobsBase = ServletUriComponentsBuilder.fromContextPath(servletRequest).path("/v1/jobs/").build()
-                .toUriString();
-        DeferredResult<ImagesResponse> response = new DeferredResult<>();
-        response.onError(error -> service.cancel(job));
-        job.completion().whenComplete((result, error) -> {
-            if (error != null) {
-                response.setErrorResult(error);
-            } else {
-                response.setResult(images(result, output, jobsBase + job.id() + "/images/"));
-            }
-        });
-        return response;
+        String imagesUrl = ServletUriComponentsBuilder.fromContextPath(servletRequest).path("/v1/jobs/").build()
+                .toUriString() + job.id() + "/images/";
+        return answers.of(servletRequest, job, result -> images(result, output, imagesUrl));
     }
 
     private static ImagesResponse images(GenerationResult result, Output output, String imagesUrl) {
