@@ -286,6 +286,18 @@ def timestep_embedding(timestep: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
 
 
+def guidance_embedding(w: torch.Tensor, dim: int) -> torch.Tensor:
+    """diffusers' LatentConsistencyModelPipeline.get_guidance_scale_embedding of w = guidance_scale - 1
+    [B] -> [B, dim]: what a guidance-embedded U-Net takes as timestep_cond."""
+    half = dim // 2
+    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
+    args = (w.to(torch.float32) * 1000.0)[:, None] * freq[None, :]
+    emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
+    if dim % 2 == 1:
+        emb = F.pad(emb, (0, 1))
+    return emb
+
+
 class UNetLevel(nn.Module):
     """Blocks of one resolution: ResBlocks, each followed by a transformer where the level has
     attention."""
@@ -301,7 +313,8 @@ class UNetLevel(nn.Module):
 
 
 class UNet(nn.Module):
-    """(sample [B, C, h, w], timestep [B] float, encoder_hidden_states [B, L, D]) -> eps [B, C, h, w].
+    """(sample [B, C, h, w], timestep [B] float, encoder_hidden_states [B, L, D]
+    [, timestep_cond [B, time_cond_proj_dim]]) -> eps [B, C, h, w].
 
     Two coordinate channels (x and y from -1 to 1 across the latent) are concatenated to the sample
     inside the module, so that position words have something to bind to. Latent sizes that are not
@@ -314,12 +327,18 @@ class UNet(nn.Module):
     def __init__(self, latent_channels: int = 4, channels: Sequence[int] = (64, 128),
                  blocks: Sequence[int] = (2, 2), attention: Sequence[str] = ("cross", "self+cross"),
                  context_dim: int = 128, heads: int = 4, coords: bool = True, ff_mult: int = 4,
-                 temb_mult: int = 4):
+                 temb_mult: int = 4, time_cond_proj_dim: int = 0):
         super().__init__()
         self.coords = coords
         self.ch0 = channels[0]
         self.multiple = 2 ** (len(channels) - 1)
         temb_dim = temb_mult * channels[0]
+        # a guidance-embedded (LCM) U-Net adds a projection of timestep_cond to the sinusoidal
+        # timestep embedding, as diffusers' TimestepEmbedding.cond_proj does; zero at first, so a
+        # student starts out as its teacher
+        self.cond_proj = nn.Linear(time_cond_proj_dim, channels[0], bias=False) if time_cond_proj_dim > 0 else None
+        if self.cond_proj is not None:
+            nn.init.zeros_(self.cond_proj.weight)
         self.time_fc1 = nn.Linear(channels[0], temb_dim)
         self.time_fc2 = nn.Linear(temb_dim, temb_dim)
         self.conv_in = nn.Conv2d(latent_channels + (2 if coords else 0), channels[0], 3, padding=1)
@@ -359,11 +378,15 @@ class UNet(nn.Module):
         nn.init.zeros_(self.conv_out.bias)
 
     def forward(self, sample: torch.Tensor, timestep: torch.Tensor,
-                encoder_hidden_states: torch.Tensor) -> torch.Tensor:
+                encoder_hidden_states: torch.Tensor,
+                timestep_cond: Optional[torch.Tensor] = None) -> torch.Tensor:
         b = sample.size(0)
         hh = sample.size(2)
         ww = sample.size(3)
         temb = timestep_embedding(timestep.reshape(-1).expand(b), self.ch0).to(sample.dtype)
+        cond_proj = self.cond_proj
+        if cond_proj is not None and timestep_cond is not None:
+            temb = temb + cond_proj(timestep_cond)
         temb = F.silu(self.time_fc2(F.silu(self.time_fc1(temb))))
         ph = (self.multiple - hh % self.multiple) % self.multiple
         pw = (self.multiple - ww % self.multiple) % self.multiple

@@ -271,8 +271,9 @@ class Workers:
                     dist.broadcast(t, 0)
 
 
-def start_helpers(run: Run, stage: str, args: dict):
-    """Worker 0's side: start workers 1 .. world-1 for `stage` and join the process group."""
+def start_helpers(run: Run, stage: str, args: dict, helper_main=None):
+    """Worker 0's side: start workers 1 .. world-1 for `stage` and join the process group. The
+    workers run helper_main (default: this file's stages) with the same arguments as _helper_main."""
     world = run.workers
     if world == 1:
         return Workers(), [], None
@@ -283,7 +284,7 @@ def start_helpers(run: Run, stage: str, args: dict):
     ctx = multiprocessing.get_context("spawn")
     procs = []
     for rank in range(1, world):
-        p = ctx.Process(target=_helper_main, daemon=True,
+        p = ctx.Process(target=helper_main or _helper_main, daemon=True,
                         args=(rank, world, init_file, run.work_dir, run.config, run.threads, stage, args))
         p.start()
         procs.append(p)
@@ -303,9 +304,8 @@ def stop_helpers(procs: list, init_file: Optional[str]) -> None:
         os.remove(init_file)
 
 
-def _helper_main(rank, world, init_file, work_dir, config, threads, stage, args) -> None:
-    """Workers 1 .. world-1: load what `stage` needs from the work dir and train in lockstep with
-    worker 0, which alone checkpoints, logs and decides when to stop."""
+def join_as_helper(rank, world, init_file, work_dir, config, threads, args) -> Run:
+    """A helper process's set-up: dies with worker 0, leaves signals to it, joins the group."""
     try:  # die with the main process (PR_SET_PDEATHSIG), even when it is killed
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL)
     except OSError:
@@ -315,7 +315,13 @@ def _helper_main(rank, world, init_file, work_dir, config, threads, stage, args)
     torch.set_num_threads(threads)
     dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank, world_size=world,
                             timeout=datetime.timedelta(minutes=10))
-    run = Run(work_dir, config, rank=rank, **args)
+    return Run(work_dir, config, rank=rank, **args)
+
+
+def _helper_main(rank, world, init_file, work_dir, config, threads, stage, args) -> None:
+    """Workers 1 .. world-1: load what `stage` needs from the work dir and train in lockstep with
+    worker 0, which alone checkpoints, logs and decides when to stop."""
+    run = join_as_helper(rank, world, init_file, work_dir, config, threads, args)
     vae, text_encoder, unet = new_modules(config)
     workers = Workers(rank, world)
     try:
@@ -652,8 +658,8 @@ def train_unet(run: Run, stage: str, text_encoder, unet, captions, lat_mean, lat
         os.remove(ckpt_path)
 
 
-def run_parallel(run: Run, stage: str, helper_args: dict, fn, *fn_args) -> None:
-    workers, procs, init_file = start_helpers(run, stage, helper_args)
+def run_parallel(run: Run, stage: str, helper_args: dict, fn, *fn_args, helper_main=None) -> None:
+    workers, procs, init_file = start_helpers(run, stage, helper_args, helper_main)
     try:
         fn(*fn_args, workers)
     finally:
