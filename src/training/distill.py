@@ -54,7 +54,7 @@ CONFIG = {
     "num_images": train.CONFIG["num_images"],
     "holdout_images": train.CONFIG["holdout_images"],
     "batch": 64,
-    "steps": 4000,
+    "steps": 2500,
     "lr": 1e-4,
     "warmup": 200,
     "solver_steps": 50,

@@ -290,7 +290,8 @@ def guidance_embedding(w: torch.Tensor, dim: int) -> torch.Tensor:
     """diffusers' LatentConsistencyModelPipeline.get_guidance_scale_embedding of w = guidance_scale - 1
     [B] -> [B, dim]: what a guidance-embedded U-Net takes as timestep_cond."""
     half = dim // 2
-    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(math.log(10000.0) / (half - 1)))
+    step = torch.log(torch.tensor(10000.0)) / (half - 1)
+    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -step)
     args = (w.to(torch.float32) * 1000.0)[:, None] * freq[None, :]
     emb = torch.cat([torch.sin(args), torch.cos(args)], dim=1)
     if dim % 2 == 1:

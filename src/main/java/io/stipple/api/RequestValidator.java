@@ -8,6 +8,7 @@ import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.Guidance;
 import io.stipple.sampling.SamplerCatalog;
 import java.util.ArrayList;
 import java.util.List;
@@ -133,7 +134,7 @@ public class RequestValidator {
         InitImage init = initImage == null ? null : new InitImage(InitImages.resize(initImage, width, height), strength,
                 mask == null ? null : InitImages.resize(mask, width, height));
         return new GenerationRequest(body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
-                width, height, steps, guidance, sampler, eta, seeds, init);
+                width, height, steps, guidance, Guidance.of(spec, guidance), sampler, eta, seeds, init);
     }
 
     /** An image to start from needs a model with a VAE encoder; strength and mask need an image. */

@@ -5,6 +5,7 @@ import io.stipple.config.StippleProperties;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.LatentPreview;
 import io.stipple.sampling.SamplerCatalog;
 import java.time.Duration;
@@ -82,7 +83,8 @@ public class GenerationService implements SmartLifecycle {
 
     private static GenerationRequest defaultRequest(PipelineSpec spec) {
         return new GenerationRequest("", "", spec.defaultWidth(), spec.defaultHeight(), spec.defaultSteps(),
-                spec.defaultGuidanceScale(), spec.defaultSampler(), 0, List.of(0L), null);
+                spec.defaultGuidanceScale(), Guidance.of(spec, spec.defaultGuidanceScale()), spec.defaultSampler(), 0,
+                List.of(0L), null);
     }
 
     /**

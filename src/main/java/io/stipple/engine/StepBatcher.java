@@ -11,6 +11,7 @@ import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import io.stipple.pipeline.GenerationPipeline;
+import io.stipple.pipeline.GuidanceEmbedding;
 import io.stipple.pipeline.GuidedStep;
 import io.stipple.pipeline.ImageEncoder;
 import io.stipple.pipeline.ImageStart;
@@ -77,7 +78,7 @@ final class StepBatcher implements Runnable {
         this.models = models;
         this.samplers = samplers;
         this.prompts = new PromptEncoder(models);
-        this.guidedStep = new GuidedStep(models.unet());
+        this.guidedStep = new GuidedStep(models.unet(), GuidanceEmbedding.of(models.spec()));
         this.decoder = new ImageDecoder(models.vaeDecoder(), models.spec().scalingFactor());
         this.encoder = models.vaeEncoder().map(vae -> new ImageEncoder(vae, models.spec().scalingFactor())).orElse(null);
         this.queue = queue;
@@ -201,7 +202,7 @@ final class StepBatcher implements Runnable {
         long start = System.nanoTime();
         List<String> texts = new ArrayList<>();
         for (Job job : joining) {
-            if (job.request().guided()) {
+            if (job.request().classifierFree()) {
                 texts.add(job.request().negativePrompt());
             }
             texts.add(job.request().prompt());
@@ -213,7 +214,7 @@ final class StepBatcher implements Runnable {
             for (Job job : joining) {
                 NDManager manager = NDManager.newBaseManager(models.device());
                 NDArray unconditional = null;
-                if (job.request().guided()) {
+                if (job.request().classifierFree()) {
                     unconditional = hidden.get("{}:{}", row, row + 1);
                     unconditional.attach(manager);
                     row++;

@@ -96,7 +96,7 @@ public final class LoadedPipeline implements AutoCloseable {
             NDArray timesteps = manager.create(new float[] {999f, 1f});
             NDArray unetInput = manager.zeros(new Shape(2, spec.unetInChannelsOrDefault(), latentSide, latentSide),
                     DataType.FLOAT32);
-            NDArray noise = single(unet, new NDList(unetInput, timesteps, hidden));
+            NDArray noise = single(unet, unetInputs(manager, unetInput, timesteps, hidden));
             if (!noise.getShape().equals(latentShape)) {
                 throw wrongShape(unet, noise, latentShape + ", the shape of its input sample");
             }
@@ -135,10 +135,20 @@ public final class LoadedPipeline implements AutoCloseable {
             NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
             NDArray unetInput = manager.zeros(new Shape(2, spec.unetInChannelsOrDefault(), latentShape.get(2),
                     latentShape.get(3)), DataType.FLOAT32);
-            unet.forward(new NDList(unetInput, manager.create(new float[] {999f, 999f}), encodePadding(manager, 2)));
+            unet.forward(unetInputs(manager, unetInput, manager.create(new float[] {999f, 999f}), encodePadding(manager, 2)));
             vaeDecoder.forward(new NDList(sample.get("0:1")));
         }
         return (System.nanoTime() - start) / 1e6;
+    }
+
+    /** The U-Net's inputs, with a guidance-embedded U-Net's {@code timestep_cond} (zeros) as the fourth. */
+    private NDList unetInputs(NDManager manager, NDArray sample, NDArray timesteps, NDArray hidden) {
+        NDList inputs = new NDList(sample, timesteps, hidden);
+        PipelineSpec spec = directory.spec();
+        if (spec.guidanceEmbedded()) {
+            inputs.add(manager.zeros(new Shape(sample.getShape().get(0), spec.timeCondProjDim()), DataType.FLOAT32));
+        }
+        return inputs;
     }
 
     /** The text encoder's hidden states for {@code rows} prompts of padding only. */

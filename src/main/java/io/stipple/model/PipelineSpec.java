@@ -18,7 +18,8 @@ public record PipelineSpec(
         @JsonProperty("default_height") Integer defaultHeight,
         @JsonProperty("default_steps") Integer defaultSteps,
         @JsonProperty("default_guidance_scale") Double defaultGuidanceScale,
-        @JsonProperty("default_sampler") String defaultSampler) {
+        @JsonProperty("default_sampler") String defaultSampler,
+        @JsonProperty("time_cond_proj_dim") Integer timeCondProjDim) {
 
     public static final String FORMAT = "stipple-pipeline/1";
 
@@ -63,6 +64,14 @@ public record PipelineSpec(
         return unetInChannels != null && latentChannels != null && unetInChannels == 2 * latentChannels + 1;
     }
 
+    /**
+     * Whether the U-Net embeds the guidance scale (a latent consistency model): it takes a fourth input,
+     * {@code timestep_cond} [B, time_cond_proj_dim], instead of being run twice for classifier-free guidance.
+     */
+    public boolean guidanceEmbedded() {
+        return timeCondProjDim != null;
+    }
+
     /** Channels of the U-Net's sample input: {@code unet_in_channels}, else the latent's. */
     public int unetInChannelsOrDefault() {
         return unetInChannels == null ? latentChannels : unetInChannels;
@@ -100,6 +109,9 @@ public record PipelineSpec(
                 requireMultiple(problems, "default_width", defaultWidth, sizeMultipleOrDefault());
                 requireMultiple(problems, "default_height", defaultHeight, sizeMultipleOrDefault());
             }
+        }
+        if (timeCondProjDim != null && timeCondProjDim < 4) {
+            problems.append("; time_cond_proj_dim must be at least 4, got ").append(timeCondProjDim);
         }
         if (defaultSteps != null && defaultSteps < 1) {
             problems.append("; default_steps must be at least 1, got ").append(defaultSteps);

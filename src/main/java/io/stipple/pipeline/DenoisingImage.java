@@ -32,7 +32,7 @@ public final class DenoisingImage implements AutoCloseable {
 
     /**
      * @param conditional   text hidden states [1, L, D] of the prompt
-     * @param unconditional those of the negative prompt, or {@code null} when the image is not guided
+     * @param unconditional those of the negative prompt, or {@code null} without classifier-free guidance
      * @param start         the init image's latent (and mask) for image-to-image, or {@code null} to start from noise
      */
     public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, NDArray conditional,
@@ -91,13 +91,14 @@ public final class DenoisingImage implements AutoCloseable {
         return trajectory;
     }
 
-    public boolean guided() {
+    /** Whether the image has an unconditional row beside its conditional one. */
+    public boolean classifierFree() {
         return unconditional != null;
     }
 
     /** U-Net rows this image needs per step: unconditional and conditional, or conditional only. */
     public int rows() {
-        return guided() ? 2 : 1;
+        return classifierFree() ? 2 : 1;
     }
 
     double guidanceScale() {

@@ -30,7 +30,7 @@ public final class GenerationPipeline {
         this.models = models;
         this.samplers = new SamplerCatalog(models.directory().scheduler());
         this.prompts = new PromptEncoder(models);
-        this.guidedStep = new GuidedStep(models.unet());
+        this.guidedStep = new GuidedStep(models.unet(), GuidanceEmbedding.of(models.spec()));
         this.decoder = new ImageDecoder(models.vaeDecoder(), models.spec().scalingFactor());
         this.encoder = models.vaeEncoder().map(vae -> new ImageEncoder(vae, models.spec().scalingFactor())).orElse(null);
     }
@@ -45,11 +45,11 @@ public final class GenerationPipeline {
                 request.height() / spec.vaeScaleFactor(), request.width() / spec.vaeScaleFactor());
         try (NDManager manager = NDManager.newBaseManager(models.device())) {
             long start = System.nanoTime();
-            NDArray text = request.guided()
+            NDArray text = request.classifierFree()
                     ? prompts.encode(manager, List.of(request.negativePrompt(), request.prompt()))
                     : prompts.encode(manager, List.of(request.prompt()));
-            NDArray conditional = request.guided() ? text.get("1:2") : text;
-            NDArray unconditional = request.guided() ? text.get("0:1") : null;
+            NDArray conditional = request.classifierFree() ? text.get("1:2") : text;
+            NDArray unconditional = request.classifierFree() ? text.get("0:1") : null;
             long encoded = System.nanoTime();
 
             Sampler sampler = samplers.create(request.sampler(), request.eta());

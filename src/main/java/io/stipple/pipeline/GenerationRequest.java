@@ -13,6 +13,7 @@ public record GenerationRequest(
         int height,
         int steps,
         double guidanceScale,
+        Guidance guidance,
         String sampler,
         double eta,
         List<Long> seeds,
@@ -22,18 +23,18 @@ public record GenerationRequest(
         seeds = List.copyOf(seeds);
     }
 
-    /** diffusers' rule: guidance only above 1; at or below it the unconditional pass is skipped. */
-    public boolean guided() {
-        return guidanceScale > 1.0;
+    /** Whether each image needs the negative prompt's row beside its own. */
+    public boolean classifierFree() {
+        return guidance == Guidance.CLASSIFIER_FREE;
     }
 
     public int imageCount() {
         return seeds.size();
     }
 
-    /** U-Net rows per step: a guided image needs an unconditional row beside its conditional one. */
+    /** U-Net rows per step. */
     public int rows() {
-        return imageCount() * (guided() ? 2 : 1);
+        return imageCount() * guidance.rows();
     }
 
     /**

@@ -14,6 +14,7 @@ import io.micrometer.core.instrument.Timer;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.testing.Png;
 import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.GenerationResult;
 import java.io.IOException;
 import java.time.Duration;
@@ -39,7 +40,7 @@ final class EngineTesting {
 
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,
             long seed, int images) {
-        return new GenerationRequest(prompt, "", width, height, steps, guidance, sampler, 0.0,
+        return new GenerationRequest(prompt, "", width, height, steps, guidance, Guidance.classifierFree(guidance), sampler, 0.0,
                 LongStream.range(seed, seed + images).boxed().toList(), null);
     }
 

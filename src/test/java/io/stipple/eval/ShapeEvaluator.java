@@ -3,6 +3,7 @@ package io.stipple.eval;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.Guidance;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
@@ -38,7 +39,7 @@ final class ShapeEvaluator {
             String sampler) {
         return (caption, seed) -> {
             GenerationRequest request = new GenerationRequest(caption, "", spec.defaultWidth(), spec.defaultHeight(),
-                    steps, guidance, sampler, 0.0, List.of(seed), null);
+                    steps, guidance, Guidance.of(spec, guidance), sampler, 0.0, List.of(seed), null);
             byte[] png = pipeline.generate(request, 0).images().get(0).png();
             return ImageIO.read(new ByteArrayInputStream(png));
         };

@@ -26,7 +26,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 /**
  * An inpainting U-Net (2C + 1 input channels, Stable Diffusion's inpainting checkpoints) gets what diffusers'
  * inpaint pipeline gives it: the scaled latent, then the mask, then the masked image's latent. The fixture's U-Net
- * is a probe (src/tools/fixture/make_inpainting_probe.py) that predicts ε = masked-image latent + mask, so
+ * is a probe (src/tools/fixture/make_probe_pipelines.py) that predicts ε = masked-image latent + mask, so
  * replaying the sampler with that ε here must give the served image byte for byte, alone and in the engine, for
  * text-to-image (mask all ones, blank image), inpainting below strength 1 (from the noised image) and at
  * strength 1 (from pure noise, as diffusers' inpaint pipeline starts).
@@ -46,7 +46,7 @@ class InpaintingUnetTest {
     }
 
     private static GenerationRequest request(InitImage init) {
-        return new GenerationRequest("a red circle", "", SIDE, SIDE, 6, 5.0, "ddim", 0.0, List.of(11L), init);
+        return new GenerationRequest("a red circle", "", SIDE, SIDE, 6, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(11L), init);
     }
 
     @Test
