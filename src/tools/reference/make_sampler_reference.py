@@ -25,6 +25,13 @@ reimplements (diffusers main branch as of 2025, Apache-2.0):
   for inpainting with a 4-channel U-Net, the per-step latent blend of
   src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion_img2img.py and
   pipeline_stable_diffusion_inpaint.py
+  src/diffusers/schedulers/scheduling_lcm.py
+      LCMScheduler.__init__, .set_timesteps (without custom timesteps), ._init_step_index,
+      .get_scalings_for_boundary_condition_discrete, .step, .add_noise
+      (thresholding / rescale_betas_zero_snr are not transcribed)
+  and the timesteps and noising of
+  src/diffusers/pipelines/latent_consistency_models/pipeline_latent_consistency_img2img.py
+  (strength goes into set_timesteps), with the same inpainting blend as above
 
 dtypes follow diffusers: betas / alphas_cumprod are torch float32 tensors (torch.cumprod of a
 float32 tensor accumulates in double on CPU), timestep selection is done in numpy, sigma
@@ -54,6 +61,10 @@ DPM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, 
 EULER_A_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
                         trained_betas=None, prediction_type="epsilon", timestep_spacing="linspace",
                         steps_offset=0)
+LCM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                    trained_betas=None, original_inference_steps=50, clip_sample=False, clip_sample_range=1.0,
+                    set_alpha_to_one=True, steps_offset=0, prediction_type="epsilon", timestep_spacing="leading",
+                    timestep_scaling=10.0)
 
 
 def _cfg(defaults, config, **forced):
@@ -408,6 +419,107 @@ class EulerAncestral(SigmaIndexed):
         return prev
 
 
+# ----------------------------------------------------------------------------- LCM
+
+class LCM:
+    def __init__(self, config):
+        self.c = c = _cfg(LCM_DEFAULTS, config)
+        self.betas = make_betas(c)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.final_alpha_cumprod = torch.tensor(1.0) if c["set_alpha_to_one"] else self.alphas_cumprod[0]
+        self.init_noise_sigma = 1.0
+
+    def set_timesteps(self, n, strength=1.0):
+        c = self.c
+        T = c["num_train_timesteps"]
+        original_steps = c["original_inference_steps"]
+        if original_steps > T:
+            raise ValueError("original_steps > num_train_timesteps")
+        k = T // original_steps
+        lcm_origin_timesteps = np.asarray(list(range(1, int(original_steps * strength) + 1))) * k - 1
+        if n > T:
+            raise ValueError("num_inference_steps > num_train_timesteps")
+        skipping_step = len(lcm_origin_timesteps) // n
+        if skipping_step < 1:
+            raise ValueError("original_steps x strength (%d x %g) is smaller than num_inference_steps (%d)"
+                             % (original_steps, strength, n))
+        self.num_inference_steps = n
+        if n > original_steps:
+            raise ValueError("num_inference_steps > original_inference_steps")
+        lcm_origin_timesteps = lcm_origin_timesteps[::-1].copy()
+        inference_indices = np.linspace(0, len(lcm_origin_timesteps), num=n, endpoint=False)
+        inference_indices = np.floor(inference_indices).astype(np.int64)
+        self.timesteps = torch.from_numpy(lcm_origin_timesteps[inference_indices]).to(dtype=torch.long)
+        self.step_index = None
+
+    def _init_step_index(self, t):
+        # no LCM pipeline sets a begin index
+        if self.step_index is None:
+            indices = (self.timesteps == t).nonzero()
+            self.step_index = indices[1 if len(indices) > 1 else 0].item()
+
+    def scale_model_input(self, sample, t):
+        return sample
+
+    def add_noise(self, original, noise, t):
+        a = self.alphas_cumprod[int(t)]
+        return a ** 0.5 * original + (1 - a) ** 0.5 * noise
+
+    def get_scalings_for_boundary_condition_discrete(self, t):
+        sigma_data = 0.5
+        scaled_timestep = t * self.c["timestep_scaling"]
+        c_skip = sigma_data ** 2 / (scaled_timestep ** 2 + sigma_data ** 2)
+        c_out = scaled_timestep / (scaled_timestep ** 2 + sigma_data ** 2) ** 0.5
+        return c_skip, c_out
+
+    def step(self, model_output, t, sample, noise):
+        c = self.c
+        self._init_step_index(t)
+        prev_step_index = self.step_index + 1
+        prev_t = self.timesteps[prev_step_index] if prev_step_index < len(self.timesteps) else t
+        a_t = self.alphas_cumprod[t]
+        a_prev = self.alphas_cumprod[prev_t] if prev_t >= 0 else self.final_alpha_cumprod
+        b_t = 1 - a_t
+        b_prev = 1 - a_prev
+        c_skip, c_out = self.get_scalings_for_boundary_condition_discrete(t)
+        if c["prediction_type"] == "epsilon":
+            x0 = (sample - b_t.sqrt() * model_output) / a_t.sqrt()
+        elif c["prediction_type"] == "v_prediction":
+            x0 = a_t.sqrt() * sample - b_t.sqrt() * model_output
+        else:
+            raise ValueError(c["prediction_type"])
+        if c["clip_sample"]:
+            x0 = x0.clamp(-c["clip_sample_range"], c["clip_sample_range"])
+        denoised = c_out * x0 + c_skip * sample
+        if self.step_index != self.num_inference_steps - 1:
+            prev = a_prev.sqrt() * denoised + b_prev.sqrt() * noise
+        else:
+            prev = denoised
+        self.step_index += 1
+        return prev
+
+
+def lcm_set_timesteps(sched, n, strength=1.0):
+    """LCMScheduler.set_timesteps, and Stipple's rule where it raises because fewer than n of the distillation
+    schedule's timesteps are left (n > original_inference_steps, or int(original_inference_steps * strength) < n):
+    walk every one that is left (diffusers' own schedule for that many steps), none when none is. Returns a note
+    when the rule applied, else None."""
+    try:
+        sched.set_timesteps(n, strength)
+        return None
+    except ValueError as e:
+        left = int(sched.c["original_inference_steps"] * strength)
+        if left == 0:
+            sched.timesteps = torch.zeros(0, dtype=torch.long)
+            sched.num_inference_steps = 0
+            sched.step_index = None
+        else:
+            sched.set_timesteps(left, strength)
+        return ("LCMScheduler.set_timesteps raises for %d steps (%s); Stipple's rule walks the %d timesteps left"
+                % (n, e, left))
+
+
 # ----------------------------------------------------------------------------- cases
 
 def make_scheduler(sampler, config):
@@ -419,6 +531,8 @@ def make_scheduler(sampler, config):
         return DPMpp2M(config, karras=True)
     if sampler == "euler_a":
         return EulerAncestral(config)
+    if sampler == "lcm":
+        return LCM(config)
     raise ValueError(sampler)
 
 
@@ -454,6 +568,18 @@ TIMESTEP_CONFIGS = [
                               "timestep_spacing": "linspace"}),
     ("trained_betas_t100_leading", {"num_train_timesteps": 100, "trained_betas": TRAINED_BETAS,
                                     "timestep_spacing": "leading", "steps_offset": 1}),
+]
+
+# An LCM's scheduler_config.json (LCM_Dreamshaper_v7's keys that Stipple reads), and one distilled on fewer steps.
+LCM_SD = with_(SD, _class_name="LCMScheduler", set_alpha_to_one=True, original_inference_steps=50,
+               timestep_scaling=10.0)
+LCM_ORIGINAL25 = with_(LCM_SD, original_inference_steps=25, timestep_scaling=5.0)
+
+# Timestep configs for lcm only, after TIMESTEP_CONFIGS: steps above original_inference_steps take Stipple's rule.
+LCM_TIMESTEP_CONFIGS = [
+    ("lcm_sd", LCM_SD),
+    ("lcm_original25_scaling5", LCM_ORIGINAL25),
+    ("lcm_t500_original10", {"num_train_timesteps": 500, "original_inference_steps": 10}),
 ]
 
 
@@ -510,17 +636,22 @@ def degeneracy_notes(sampler, sched, n):
 
 def timestep_cases():
     cases = []
-    for sampler in SAMPLERS:
-        for cname, config in TIMESTEP_CONFIGS:
+    for sampler in SAMPLERS + ["lcm"]:
+        configs = TIMESTEP_CONFIGS + (LCM_TIMESTEP_CONFIGS if sampler == "lcm" else [])
+        for cname, config in configs:
             for n in STEPS:
                 sched = make_scheduler(sampler, config)
-                sched.set_timesteps(n)
+                rule = None
+                if sampler == "lcm":
+                    rule = lcm_set_timesteps(sched, n)
+                else:
+                    sched.set_timesteps(n)
                 case = {"sampler": sampler, "config_name": cname, "config": config, "steps": n,
                         "timesteps": timestep_list(sched, sampler),
                         "init_noise_sigma": f32(sched.init_noise_sigma)}
-                if sampler != "ddim":
+                if sampler not in ("ddim", "lcm"):
                     case["sigmas"] = [f32(s) for s in sched.sigmas.numpy()]
-                notes = degeneracy_notes(sampler, sched, n)
+                notes = [rule] if rule else degeneracy_notes(sampler, sched, n)
                 if notes:
                     case["note"] = "; ".join(notes)
                 cases.append(case)
@@ -564,7 +695,7 @@ def run_trajectory(sampler, config, n, eta, a, b, seed, shape=(1, 2, 2, 2)):
         noise = torch.from_numpy(step_noise[i].reshape(shape))
         if sampler == "ddim":
             sample = sched.step(model_output, t, sample, eta=eta, variance_noise=noise)
-        elif sampler == "euler_a":
+        elif sampler in ("euler_a", "lcm"):
             sample = sched.step(model_output, t, sample, noise)
         else:
             sample = sched.step(model_output, t, sample)
@@ -616,6 +747,16 @@ def trajectory_plan():
     plan.append(("dpmpp_2m_sd_leading_epsilon_15", "dpmpp_2m", 0.0, SD, 15))
     plan.append(("dpmpp_2m_karras_cosine_epsilon_10", "dpmpp_2m_karras", 0.0,
                  {"beta_schedule": "squaredcos_cap_v2"}, 10))
+    # LCM last, so that the cases before keep their seeds
+    for pred in ("epsilon", "v_prediction"):
+        for n in (1, 2, 4, 8):
+            plan.append(("lcm_sd_%s_%d" % (pred, n), "lcm", 0.0, with_(LCM_SD, prediction_type=pred), n))
+    plan.append(("lcm_defaults_epsilon_4", "lcm", 0.0, {}, 4))  # LCM's own betas, not DDIM's
+    plan.append(("lcm_defaults_v_prediction_2", "lcm", 0.0, {"prediction_type": "v_prediction"}, 2))
+    plan.append(("lcm_original25_scaling5_epsilon_4", "lcm", 0.0, LCM_ORIGINAL25, 4))
+    plan.append(("lcm_original25_scaling5_v_prediction_8", "lcm", 0.0,
+                 with_(LCM_ORIGINAL25, prediction_type="v_prediction"), 8))
+    plan.append(("lcm_clip_sample_sd_epsilon_4", "lcm", 0.0, with_(LCM_SD, clip_sample=True), 4))
     return plan
 
 
@@ -640,17 +781,27 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
     step_noise = rng.standard_normal((n, size)).astype(np.float32)
     mask = (rng.random(size) < 0.5).astype(np.float32) if masked else None
     sched = make_scheduler(sampler, config)
-    sched.set_timesteps(n)
-    # get_timesteps of the img2img pipeline (every scheduler here has order 1)
-    init_timestep = min(int(n * strength), n)
-    t_start = max(n - init_timestep, 0)
-    timesteps = sched.timesteps[t_start:]
-    if hasattr(sched, "set_begin_index"):
-        sched.set_begin_index(t_start)
+    rule = None
+    if sampler == "lcm":
+        # LatentConsistencyModelImg2ImgPipeline: strength shortens the schedule inside set_timesteps
+        rule = lcm_set_timesteps(sched, n, strength)
+        t_start = 0
+        timesteps = sched.timesteps
+    else:
+        sched.set_timesteps(n)
+        # get_timesteps of the img2img pipeline (every scheduler here has order 1)
+        init_timestep = min(int(n * strength), n)
+        t_start = max(n - init_timestep, 0)
+        timesteps = sched.timesteps[t_start:]
+        if hasattr(sched, "set_begin_index"):
+            sched.set_begin_index(t_start)
     x0 = torch.from_numpy(original.reshape(shape))
     eps = torch.from_numpy(noise.reshape(shape))
     m = None if mask is None else torch.from_numpy(mask.reshape(shape))
-    sample = sched.add_noise(x0, eps, timesteps[:1])
+    if len(timesteps):
+        sample = sched.add_noise(x0, eps, timesteps[:1])
+    else:  # Stipple's rule when no timestep is left: the init latent as encoded
+        sample = x0.clone()
     first = sample.reshape(-1).numpy().copy()
     samples = []
     for i, t in enumerate(timesteps):
@@ -659,7 +810,7 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
         step_eps = torch.from_numpy(step_noise[i].reshape(shape))
         if sampler == "ddim":
             sample = sched.step(model_output, t, sample, eta=0.0, variance_noise=step_eps)
-        elif sampler == "euler_a":
+        elif sampler in ("euler_a", "lcm"):
             sample = sched.step(model_output, t, sample, step_eps)
         else:
             sample = sched.step(model_output, t, sample)
@@ -678,6 +829,8 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
             "samples": [[f32(v) for v in row] for row in samples]}
     if mask is not None:
         case["mask"] = [f32(v) for v in mask]
+    if rule:
+        case["note"] = rule
     return case
 
 
@@ -693,6 +846,15 @@ def image_to_image_cases():
             cases.append(dict([("name", "%s_strength%g_%d%s" % (sampler, strength, n, "_masked" if masked else ""))]
                               + list(case.items())))
             k += 1
+    # LCM last, so that the cases before keep their seeds; the last two take Stipple's rule
+    for strength, n, masked in ((0.5, 4, False), (0.8, 4, False), (1.0, 2, False), (0.3, 8, True),
+                                (0.75, 2, True), (0.3, 20, False), (0.01, 4, False)):
+        a, b = MODELS[k % len(MODELS)]
+        config = LCM_ORIGINAL25 if k % 2 else LCM_SD
+        case = run_image_to_image("lcm", config, n, strength, masked, a, b, seed=5000 + k)
+        cases.append(dict([("name", "lcm_strength%g_%d%s" % (strength, n, "_masked" if masked else ""))]
+                          + list(case.items())))
+        k += 1
     return cases
 
 
@@ -720,6 +882,13 @@ GENERAL_NOTES = [
     "first step; second-order everywhere else (lower_order_second only matters for solver_order 3).",
     "Euler-ancestral init_noise_sigma is max(sigmas) for linspace/trailing and sqrt(max(sigmas)^2 + 1) "
     "for leading, computed in float32 on the inference sigmas.",
+    "LCM picks its timesteps from the distillation schedule (i + 1) * (num_train_timesteps // "
+    "original_inference_steps) - 1, i < int(original_inference_steps * strength); image-to-image passes "
+    "strength to set_timesteps, so a lower strength starts lower but still walks every requested step. "
+    "Where set_timesteps raises because fewer timesteps than steps are left, the cases record Stipple's rule "
+    "(walk every one left, none when none is) and say so in a note.",
+    "LCM's c_skip and c_out are float32 (the int64 timestep tensor times the float timestep_scaling); the "
+    "last step returns the denoised sample, so final_alpha_cumprod never enters.",
 ]
 
 PROTOCOL = (
@@ -727,7 +896,7 @@ PROTOCOL = (
     "model_input = scale_model_input(sample, t) (identity except euler_a: sample / sqrt(sigma^2 + 1)); "
     "model_output = f32(a) * model_input + f32(b) * f32(sin(double(t) / 100.0)) in float32; "
     "sample = step(model_output, t, sample, noise = step_noise[i]) (ddim consumes noise only when eta > 0, "
-    "euler_a at every step, dpmpp_2m* never); samples[i] = sample. Values are float32 printed with 9 "
+    "euler_a at every step, lcm at every step but the last, dpmpp_2m* never); samples[i] = sample. Values are float32 printed with 9 "
     "significant digits; seeds are numpy default_rng(seed).standard_normal, initial_noise first, then "
     "step_noise row by row.")
 
@@ -737,13 +906,14 @@ def main(argv):
     torch.set_num_threads(1)
     doc = {
         "generated_by": "src/tools/reference/make_sampler_reference.py (torch %s, numpy %s); transcription of "
-                        "diffusers DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler"
+                        "diffusers DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, "
+                        "LCMScheduler"
                         % (torch.__version__, np.__version__),
         "protocol": PROTOCOL,
         "notes": GENERAL_NOTES,
         "class_defaults": {"ddim": DDIM_DEFAULTS, "dpmpp_2m": DPM_DEFAULTS,
                            "dpmpp_2m_karras": dict(DPM_DEFAULTS, use_karras_sigmas=True),
-                           "euler_a": EULER_A_DEFAULTS},
+                           "euler_a": EULER_A_DEFAULTS, "lcm": LCM_DEFAULTS},
         "schedule_checks": schedule_checks(),
         "timestep_cases": timestep_cases(),
         "trajectory_cases": trajectory_cases(),

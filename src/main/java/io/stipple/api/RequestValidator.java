@@ -106,6 +106,10 @@ public class RequestValidator {
         if (!samplers.offers(sampler)) {
             violations.add(new FieldViolation("sampler",
                     "unknown sampler \"" + sampler + "\"; available: " + String.join(", ", SamplerCatalog.NAMES)));
+        } else if (steps > samplers.maxSteps(sampler) && steps <= maxSteps()) {
+            // only lcm takes fewer than the model's training timesteps
+            violations.add(new FieldViolation("steps", sampler + " takes at most " + samplers.maxSteps(sampler)
+                    + " steps (the model's original_inference_steps), got " + steps));
         }
         double eta = body.eta() != null ? body.eta() : 0.0;
         if (!(eta >= 0 && eta <= 1)) {

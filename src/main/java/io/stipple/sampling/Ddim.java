@@ -43,8 +43,7 @@ public final class Ddim implements Sampler {
 
         @Override
         protected NDArray addNoise(NDArray original, NDArray noise, int index) {
-            double alphaProd = schedule.alphaCumprod((int) timestepAt(index));
-            return original.mul(Math.sqrt(alphaProd)).add(noise.mul(Math.sqrt(1 - alphaProd)));
+            return schedule.addNoise(original, noise, (int) timestepAt(index));
         }
 
         @Override
@@ -57,12 +56,8 @@ public final class Ddim implements Sampler {
             double sigma = Math.sqrt(1 - alphaProd);
 
             PredictionType prediction = config.prediction();
-            NDArray original = prediction.predictedOriginal(modelOutput, sample, alpha, sigma);
+            NDArray original = config.clipSample(prediction.predictedOriginal(modelOutput, sample, alpha, sigma));
             NDArray epsilon = prediction.predictedNoise(modelOutput, sample, alpha, sigma);
-            if (config.clipSampleOrDefault()) {
-                double range = config.clipSampleRangeOrDefault();
-                original = original.clip(-range, range);
-            }
 
             double variance = (1 - alphaProdPrev) / (1 - alphaProd) * (1 - alphaProd / alphaProdPrev);
             double std = eta * Math.sqrt(variance);

@@ -1,5 +1,7 @@
 package io.stipple.sampling;
 
+import ai.djl.ndarray.NDArray;
+
 /**
  * The forward process of a pipeline: ᾱ_t for every training timestep, and the noise level
  * σ_t = √((1 − ᾱ_t) / ᾱ_t) that the sigma-space samplers work in. ᾱ is rounded to float32 the way
@@ -32,6 +34,12 @@ public final class NoiseSchedule {
 
     public double alphaCumprod(int t) {
         return alphasCumprod[t];
+    }
+
+    /** The forward process q(x_t | x₀) at training timestep t: √ᾱ_t·x₀ + √(1 − ᾱ_t)·ε (diffusers' DDPM add_noise). */
+    NDArray addNoise(NDArray original, NDArray noise, int t) {
+        double alphaProd = alphasCumprod[t];
+        return original.mul(Math.sqrt(alphaProd)).add(noise.mul(Math.sqrt(1 - alphaProd)));
     }
 
     /** σ at a possibly fractional timestep, interpolated linearly as numpy.interp does. */

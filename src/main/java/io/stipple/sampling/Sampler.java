@@ -5,7 +5,7 @@ package io.stipple.sampling;
  * stateless and shared; each image walks its own {@link Trajectory}, so images at different steps,
  * or under different samplers, can share one U-Net call.
  */
-public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral {
+public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral, Lcm {
 
     /** Begins one image's denoising with (about, for trailing spacing) {@code steps} model evaluations. */
     Trajectory start(int steps);
@@ -20,5 +20,20 @@ public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral
         int total = full.length();
         int walked = Math.min((int) (steps * strength), total);
         return full.beginAt(Math.max(total - walked, 0));
+    }
+
+    /** The model evaluations {@link #start(int, double)} walks, counted on the walk itself: no rule restated. */
+    default int walkedSteps(int steps, double strength) {
+        try (Trajectory trajectory = start(steps, strength)) {
+            return trajectory.length();
+        }
+    }
+
+    /**
+     * The most steps worth asking for. Every sampler here runs out of distinct timesteps at
+     * {@code trainTimesteps}; one whose timesteps come from a shorter schedule says so.
+     */
+    default int maxSteps(int trainTimesteps) {
+        return trainTimesteps;
     }
 }

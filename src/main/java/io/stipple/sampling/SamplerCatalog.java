@@ -2,17 +2,20 @@ package io.stipple.sampling;
 
 import java.util.List;
 
-/** The samplers a pipeline offers, by their API names, all built on the pipeline's one noise schedule. */
+/** The samplers a pipeline offers, by their API names, built on the pipeline's one noise schedule (LCM on its own). */
 public final class SamplerCatalog {
-    public static final List<String> NAMES = List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a");
+    public static final List<String> NAMES = List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm");
 
     private final SchedulerConfig config;
     private final NoiseSchedule schedule;
+    /** With a schedule of its own (the betas a file leaves out are LCM's); stateless like the others, so built once. */
+    private final Lcm lcm;
 
     public SamplerCatalog(SchedulerConfig config) {
         config.validate();
         this.config = config;
         this.schedule = new NoiseSchedule(config);
+        this.lcm = new Lcm(config);
     }
 
     public boolean offers(String name) {
@@ -26,11 +29,17 @@ public final class SamplerCatalog {
             case "dpmpp_2m" -> new DpmSolverMultistep(schedule, config, false);
             case "dpmpp_2m_karras" -> new DpmSolverMultistep(schedule, config, true);
             case "euler_a" -> new EulerAncestral(schedule, config);
+            case "lcm" -> lcm;
             default -> throw new IllegalArgumentException("unknown sampler \"" + name + "\"; available: " + NAMES);
         };
     }
 
     public int trainTimesteps() {
         return schedule.trainTimesteps();
+    }
+
+    /** The most steps worth asking {@code name} for ({@link Sampler#maxSteps}). */
+    public int maxSteps(String name) {
+        return create(name, 0).maxSteps(trainTimesteps());
     }
 }

@@ -1,5 +1,6 @@
 package io.stipple.sampling;
 
+import ai.djl.ndarray.NDArray;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.util.List;
@@ -8,7 +9,8 @@ import java.util.List;
  * The diffusers {@code scheduler_config.json} of a pipeline. Keys a file leaves out are {@code null}
  * here, because diffusers fills them with the defaults of whichever scheduler class reads the file, and
  * those differ (DDIM spaces timesteps "leading", DPM-Solver and Euler "linspace"): each sampler applies
- * its own class's defaults through the {@code ...Or} accessors.
+ * its own class's defaults through the {@code ...Or} accessors, or, where they differ in keys the noise
+ * schedule is built from (LCM's betas), reads the file through {@link #withDefaults}.
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record SchedulerConfig(
@@ -22,7 +24,31 @@ public record SchedulerConfig(
         @JsonProperty("steps_offset") Integer stepsOffset,
         @JsonProperty("set_alpha_to_one") Boolean setAlphaToOne,
         @JsonProperty("clip_sample") Boolean clipSample,
-        @JsonProperty("clip_sample_range") Double clipSampleRange) {
+        @JsonProperty("clip_sample_range") Double clipSampleRange,
+        @JsonProperty("original_inference_steps") Integer originalInferenceSteps,
+        @JsonProperty("timestep_scaling") Double timestepScaling) {
+
+    /** This file as a class whose defaults are {@code classDefaults} reads it: the keys it leaves out take theirs. */
+    SchedulerConfig withDefaults(SchedulerConfig classDefaults) {
+        return new SchedulerConfig(
+                or(numTrainTimesteps, classDefaults.numTrainTimesteps),
+                or(betaStart, classDefaults.betaStart),
+                or(betaEnd, classDefaults.betaEnd),
+                or(betaSchedule, classDefaults.betaSchedule),
+                or(trainedBetas, classDefaults.trainedBetas),
+                or(predictionType, classDefaults.predictionType),
+                or(timestepSpacing, classDefaults.timestepSpacing),
+                or(stepsOffset, classDefaults.stepsOffset),
+                or(setAlphaToOne, classDefaults.setAlphaToOne),
+                or(clipSample, classDefaults.clipSample),
+                or(clipSampleRange, classDefaults.clipSampleRange),
+                or(originalInferenceSteps, classDefaults.originalInferenceSteps),
+                or(timestepScaling, classDefaults.timestepScaling));
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
 
     public int trainTimesteps() {
         return numTrainTimesteps == null ? 1000 : numTrainTimesteps;
@@ -65,6 +91,15 @@ public record SchedulerConfig(
         return clipSampleRange == null ? 1.0 : clipSampleRange;
     }
 
+    /** x̂₀ as DDIM and LCM use it: clipped to ±clip_sample_range where clip_sample is on. */
+    NDArray clipSample(NDArray predictedOriginal) {
+        if (!clipSampleOrDefault()) {
+            return predictedOriginal;
+        }
+        double range = clipSampleRangeOrDefault();
+        return predictedOriginal.clip(-range, range);
+    }
+
     /**
      * Fails with a message naming the field when a value is out of the supported set, so that a bad
      * model directory is refused at startup rather than on the first request.
@@ -88,6 +123,14 @@ public record SchedulerConfig(
         if (!(betaStartOrDefault() > 0 && betaEndOrDefault() < 1 && betaStartOrDefault() <= betaEndOrDefault())) {
             throw new IllegalArgumentException("beta_start and beta_end must satisfy 0 < beta_start <= beta_end < 1, got "
                     + betaStartOrDefault() + " and " + betaEndOrDefault());
+        }
+        if (originalInferenceSteps != null
+                && !(originalInferenceSteps >= 1 && originalInferenceSteps <= trainTimesteps())) {
+            throw new IllegalArgumentException("original_inference_steps must be between 1 and num_train_timesteps ("
+                    + trainTimesteps() + "), got " + originalInferenceSteps);
+        }
+        if (timestepScaling != null && !(timestepScaling > 0)) {
+            throw new IllegalArgumentException("timestep_scaling must be positive, got " + timestepScaling);
         }
     }
 }

@@ -211,9 +211,8 @@ class DiffusersReferenceTest {
             }
             assertTrue(trajectory.finished());
         }
-        boolean stochastic = c.sampler().equals("euler_a") || (c.sampler().equals("ddim") && c.eta() > 0);
-        assertEquals(stochastic ? 1 + c.steps() : 1, noise.draws(),
-                c.name() + ": noise draws: the initial latent, then one per step for ancestral samplers only");
+        assertEquals(1 + stepDraws(c.sampler(), c.eta(), c.steps()), noise.draws(),
+                c.name() + ": noise draws: the initial latent, then the steps'");
     }
 
     @ParameterizedTest
@@ -242,6 +241,18 @@ class DiffusersReferenceTest {
             }
             assertTrue(trajectory.finished());
         }
+        assertEquals(1 + stepDraws(c.sampler(), 0.0, c.timesteps().length), stream.draws(),
+                c.name() + ": noise draws: the noised original's, then the steps'");
+    }
+
+    /** Ancestral samplers draw at every step, lcm at every step but the last, the others never. */
+    private static int stepDraws(String sampler, double eta, int steps) {
+        return switch (sampler) {
+            case "euler_a" -> steps;
+            case "ddim" -> eta > 0 ? steps : 0;
+            case "lcm" -> Math.max(steps - 1, 0);
+            default -> 0;
+        };
     }
 
     /** Hands out the reference's noise in the order the reference drew it: initial latent, then row by row. */

@@ -35,7 +35,9 @@ class SchedulerConfigTest {
                   "thresholding": false,
                   "rescale_betas_zero_snr": false,
                   "timestep_spacing": "leading",
-                  "prediction_type": "v_prediction"
+                  "prediction_type": "v_prediction",
+                  "original_inference_steps": 50,
+                  "timestep_scaling": 10.0
                 }
                 """);
         config.validate();
@@ -49,6 +51,8 @@ class SchedulerConfigTest {
         assertEquals(1, config.stepsOffsetOrDefault());
         assertFalse(config.setAlphaToOneOrDefault());
         assertFalse(config.clipSampleOrDefault());
+        assertEquals(50, config.originalInferenceSteps());
+        assertEquals(10.0, config.timestepScaling());
     }
 
     @Test
@@ -67,6 +71,9 @@ class SchedulerConfigTest {
         assertTrue(config.setAlphaToOneOrDefault());
         assertTrue(config.clipSampleOrDefault());
         assertEquals(1.0, config.clipSampleRangeOrDefault());
+        // only LCM reads these, with its own defaults
+        assertNull(config.originalInferenceSteps());
+        assertNull(config.timestepScaling());
     }
 
     static Stream<Arguments> invalidConfigs() {
@@ -79,7 +86,12 @@ class SchedulerConfigTest {
                 Arguments.of("\"steps_offset\": -1", "steps_offset"),
                 Arguments.of("\"beta_start\": 0", "beta_start"),
                 Arguments.of("\"beta_start\": 0.02, \"beta_end\": 0.01", "beta_start"),
-                Arguments.of("\"beta_end\": 1.0", "beta_end"));
+                Arguments.of("\"beta_end\": 1.0", "beta_end"),
+                Arguments.of("\"original_inference_steps\": 0", "original_inference_steps"),
+                Arguments.of("\"num_train_timesteps\": 100, \"original_inference_steps\": 101",
+                        "original_inference_steps"),
+                Arguments.of("\"timestep_scaling\": 0", "timestep_scaling"),
+                Arguments.of("\"timestep_scaling\": -10.0", "timestep_scaling"));
     }
 
     @ParameterizedTest(name = "{0}")
@@ -98,16 +110,16 @@ class SchedulerConfigTest {
     }
 
     @Test
-    void catalogOffersItsFourSamplersAndNamesThemWhenAskedForAnother() {
+    void catalogOffersItsFiveSamplersAndNamesThemWhenAskedForAnother() {
         SamplerCatalog catalog = new SamplerCatalog(parse("{}"));
-        assertEquals(List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a"), SamplerCatalog.NAMES);
+        assertEquals(List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm"), SamplerCatalog.NAMES);
         for (String name : SamplerCatalog.NAMES) {
             assertTrue(catalog.offers(name));
             assertEquals(10, catalog.create(name, 0).start(10).length(), name);
         }
         assertFalse(catalog.offers("pndm"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> catalog.create("pndm", 0));
-        assertTrue(e.getMessage().contains("euler_a"), e.getMessage());
+        assertTrue(e.getMessage().contains("lcm"), e.getMessage());
         assertEquals(1000, catalog.trainTimesteps());
     }
 }
