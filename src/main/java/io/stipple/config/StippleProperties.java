@@ -11,7 +11,10 @@ import org.springframework.util.unit.DataSize;
 /**
  * {@code stipple.*} settings.
  *
- * @param modelDir pipeline directory to serve; unset serves the model embedded in the application
+ * @param modelDir pipeline directory to serve, and the default model unless {@code defaultModel} says otherwise
+ * @param models   more pipeline directories to serve; the models embedded in the application are always served too
+ * @param defaultModel the name (in its pipeline.json) of the model that requests naming none get; unset, the
+ *                 {@code modelDir}'s model, else the embedded default model
  * @param device   where the pipeline runs: auto (CUDA when present), cpu or gpu
  * @param cpuThreads libtorch intra-op threads; unset chooses from the U-Net's size: one for small models,
  *                 where one thread beats several whose synchronisation costs more than it saves and leaves
@@ -20,6 +23,8 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("stipple")
 public record StippleProperties(
         Path modelDir,
+        @DefaultValue List<Path> models,
+        String defaultModel,
         @DefaultValue("auto") DeviceSetting device,
         Integer cpuThreads,
         @DefaultValue Limits limits,

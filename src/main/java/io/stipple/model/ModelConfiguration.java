@@ -5,15 +5,20 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.config.StippleProperties;
 import io.stipple.sampling.SamplerCatalog;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
-/** Opens and loads the pipeline at startup; a bad directory stops the application with the reason. */
+/** Opens and loads every served pipeline at startup; a bad directory stops the application with the reason. */
 @Configuration(proxyBeanMethods = false)
 class ModelConfiguration {
     private static final Logger log = LoggerFactory.getLogger(ModelConfiguration.class);
+    private static final String EMBEDDED = "embedded";
     /**
      * glibc's tunable that backs its large allocations with transparent huge pages, so that libtorch's
      * gigabyte-sized activations do not pay a page fault every 4 KB. Read once at process start: it can only be
@@ -22,26 +27,54 @@ class ModelConfiguration {
     private static final String HUGE_PAGES = "GLIBC_TUNABLES=glibc.malloc.hugetlb=1";
 
     @Bean(destroyMethod = "close")
-    LoadedPipeline loadedPipeline(StippleProperties properties) {
-        Path root = properties.modelDir() != null ? properties.modelDir() : EmbeddedModel.extract();
-        PipelineDirectory directory = PipelineDirectory.open(root);
-        long start = System.nanoTime();
+    ServedModels servedModels(StippleProperties properties) {
+        Map<PipelineDirectory, String> directories = new LinkedHashMap<>();
+        EmbeddedModel.extractAll().forEach(root -> directories.put(PipelineDirectory.open(root), EMBEDDED));
+        List<Path> configured = new ArrayList<>();
+        if (properties.modelDir() != null) {
+            configured.add(properties.modelDir());
+        }
+        configured.addAll(properties.models());
+        configured.forEach(root -> directories.put(PipelineDirectory.open(root), root.toString()));
+
         Device device = properties.device().resolve();
-        int threads = properties.cpuThreads() != null ? properties.cpuThreads() : CpuThreads.forModel(directory);
+        // libtorch's intra-op pool is one per process, so it is sized for the largest model
+        int threads = properties.cpuThreads() != null ? properties.cpuThreads()
+                : directories.keySet().stream().mapToInt(CpuThreads::forModel).max().orElse(1);
         if (threads < 1) {
             throw new IllegalArgumentException("stipple.cpu-threads must be at least 1, got " + threads);
         }
         JniUtils.setNumThreads(threads);
         Nnpack.disable();
-        if (device.equals(Device.cpu()) && CpuThreads.isLarge(directory) && !hugePagesRequested()) {
+        if (device.equals(Device.cpu()) && directories.keySet().stream().anyMatch(CpuThreads::isLarge)
+                && !hugePagesRequested()) {
             log.warn("A model this size runs about 4x slower on the CPU without transparent huge pages for its "
                     + "tensors: start the JVM with the environment variable {} (docs/BENCHMARKS.md)", HUGE_PAGES);
         }
+        List<ServedModel> models = new ArrayList<>();
+        try {
+            directories.forEach((directory, source) -> models.add(load(directory, source, device, threads,
+                    properties.cpuThreads() == null)));
+            String defaultName = properties.defaultModel() != null ? properties.defaultModel()
+                    : properties.modelDir() != null ? models.stream().filter(m -> !m.source().equals(EMBEDDED))
+                            .findFirst().orElseThrow().name()
+                    : models.get(0).name();
+            return new ServedModels(models, defaultName);
+        } catch (RuntimeException e) {
+            models.forEach(model -> model.pipeline().close());
+            throw e;
+        }
+    }
+
+    private static ServedModel load(PipelineDirectory directory, String source, Device device, int threads,
+            boolean threadsChosen) {
+        long start = System.nanoTime();
         LoadedPipeline pipeline = LoadedPipeline.load(directory, device);
-        log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads{}) in {} ms", directory.spec().name(),
-                properties.modelDir() != null ? root : "the embedded default model", pipeline.device(), threads,
-                properties.cpuThreads() != null ? "" : ", chosen from the model's size", (System.nanoTime() - start) / 1_000_000);
-        return pipeline;
+        String name = directory.spec().name();
+        log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads{}) in {} ms", name,
+                source.equals(EMBEDDED) ? "the application" : source, pipeline.device(), threads,
+                threadsChosen ? ", chosen from the models' sizes" : "", (System.nanoTime() - start) / 1_000_000);
+        return new ServedModel(name, pipeline, new SamplerCatalog(directory.scheduler()), source);
     }
 
     private static boolean hugePagesRequested() {
@@ -49,8 +82,14 @@ class ModelConfiguration {
         return tunables != null && tunables.contains("glibc.malloc.hugetlb=1");
     }
 
+    /** The default model's pipeline, for what serves one model only (the compatibility APIs). */
+    @Bean(destroyMethod = "")
+    LoadedPipeline loadedPipeline(ServedModels models) {
+        return models.defaultModel().pipeline();
+    }
+
     @Bean
-    SamplerCatalog samplerCatalog(LoadedPipeline pipeline) {
-        return new SamplerCatalog(pipeline.directory().scheduler());
+    SamplerCatalog samplerCatalog(ServedModels models) {
+        return models.defaultModel().samplers();
     }
 }
