@@ -17,6 +17,8 @@ import sys
 
 import torch
 
+from unet import guidance_scale_embedding
+
 
 def main(argv) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,6 +42,8 @@ def main(argv) -> int:
             ids = torch.full((batch, spec["text_max_length"]), spec["pad_token_id"], dtype=torch.int64)
             inputs = (torch.randn(batch, channels, side, side, generator=generator),
                       torch.full((batch,), 500.0), text(ids))
+            if "time_cond_proj_dim" in spec:  # an LCM U-Net's 4th input, here for guidance scale 8.5
+                inputs += (guidance_scale_embedding(torch.full((batch,), 7.5), spec["time_cond_proj_dim"]),)
             expected, actual = unet(*inputs), frozen(*inputs)
             error = ((actual - expected).abs().max() / expected.abs().max()).item()
             print(f"batch {batch}: max relative difference {error:.2e}")

@@ -7,15 +7,18 @@ from typing import Optional
 from checkpoint_weights import CheckpointError
 
 FORMAT = "stipple-pipeline/1"
-SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a")
+SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm")
 
 # Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
 # 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo (adversarially distilled)
 # is made for 1-4 steps without guidance; one Euler-ancestral step from the trailing t = 999 is the
-# model card's recommended use.
+# model card's recommended use. LCM (a U-Net with time_cond_proj_dim: the guidance scale is an input,
+# not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults, 4 steps
+# at guidance_scale 8.5, with LCMScheduler.
 FAMILY_DEFAULTS = {
     "sd": {"default_steps": 30, "default_guidance_scale": 7.5, "default_sampler": "dpmpp_2m"},
     "turbo": {"default_steps": 1, "default_guidance_scale": 0.0, "default_sampler": "euler_a"},
+    "lcm": {"default_steps": 4, "default_guidance_scale": 8.5, "default_sampler": "lcm"},
 }
 
 # The keys Stipple's samplers read, with the defaults of the diffusers class a checkpoint's scheduler
@@ -32,6 +35,14 @@ SCHEDULER_DEFAULTS = {
     "EulerAncestralDiscreteScheduler": dict(_COMMON, timestep_spacing="linspace"),
     "LMSDiscreteScheduler": dict(_COMMON, timestep_spacing="linspace"),
     "UniPCMultistepScheduler": dict(_COMMON, timestep_spacing="linspace"),
+    # its own schedule defaults (SD's), and the two keys only the lcm sampler reads
+    "LCMScheduler": dict(_COMMON, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
+                         timestep_spacing="leading", set_alpha_to_one=True, original_inference_steps=50,
+                         timestep_scaling=10.0),
+}
+# options of the source class that no Stipple sampler implements: refused when switched on
+UNSUPPORTED_OPTIONS = {
+    "LCMScheduler": ("thresholding", "rescale_betas_zero_snr"),
 }
 
 
@@ -42,6 +53,9 @@ def scheduler_config(source: dict, path: str) -> dict:
     if class_name not in SCHEDULER_DEFAULTS:
         raise CheckpointError(f"{path}: unsupported _class_name = {class_name!r} "
                               f"(known: {', '.join(SCHEDULER_DEFAULTS)})")
+    for key in UNSUPPORTED_OPTIONS.get(class_name, ()):
+        if source.get(key):
+            raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r}")
     out = {"_class_name": class_name}
     for key, default in SCHEDULER_DEFAULTS[class_name].items():
         out[key] = source.get(key, default)
@@ -51,13 +65,23 @@ def scheduler_config(source: dict, path: str) -> dict:
         raise CheckpointError(f"{path}: unsupported prediction_type = {out['prediction_type']!r}")
     if out["timestep_spacing"] not in ("leading", "trailing", "linspace"):
         raise CheckpointError(f"{path}: unsupported timestep_spacing = {out['timestep_spacing']!r}")
+    if "original_inference_steps" in out:
+        steps = out["original_inference_steps"]
+        if not isinstance(steps, int) or isinstance(steps, bool) or not 1 <= steps <= out["num_train_timesteps"]:
+            raise CheckpointError(f"{path}: unsupported original_inference_steps = {steps!r} "
+                                  f"(1 to num_train_timesteps = {out['num_train_timesteps']})")
+    if "timestep_scaling" in out:
+        scaling = out["timestep_scaling"]
+        if not isinstance(scaling, (int, float)) or isinstance(scaling, bool) or not scaling > 0:
+            raise CheckpointError(f"{path}: unsupported timestep_scaling = {scaling!r}")
     out["clip_sample"] = False
     return out
 
 
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
-                  unet_levels: int, family: str, unet_in_channels: int) -> dict:
+                  unet_levels: int, family: str, unet_in_channels: int,
+                  time_cond_proj_dim: Optional[int] = None) -> dict:
     spec = {
         "format": FORMAT,
         "name": name,
@@ -76,6 +100,9 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
     if unet_in_channels != latent_channels:
         # an inpainting U-Net: the server feeds it the mask and the masked image's latent (docs/pipeline-format.md)
         spec["unet_in_channels"] = unet_in_channels
+    if time_cond_proj_dim is not None:
+        # a guidance-embedded (LCM) U-Net: unet.pt takes timestep_cond [B, time_cond_proj_dim] as a 4th input
+        spec["time_cond_proj_dim"] = time_cond_proj_dim
     spec.update(FAMILY_DEFAULTS[family])
     return spec
 

@@ -6,7 +6,7 @@ have is refused by name (see RULES).
 """
 
 import math
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -74,8 +74,8 @@ RULES = {
     "time_embedding_dim": one_of(None),
     "time_embedding_act_fn": one_of(None),
     "timestep_post_act": one_of(None),
-    # a 4th U-Net input (LCM's guidance embedding) that the server does not feed
-    "time_cond_proj_dim": one_of(None),
+    # guidance-embedded (LCM-distilled) U-Nets: a 4th input, timestep_cond [B, time_cond_proj_dim]
+    "time_cond_proj_dim": lambda v: v is None or positive_int(v),
     "conv_in_kernel": _odd_kernel,
     "conv_out_kernel": _odd_kernel,
     "projection_class_embeddings_input_dim": one_of(None),
@@ -141,12 +141,16 @@ class UNetConfig:
         self.upcast = bool(get("upcast_attention", False))
         self.conv_in_kernel = get("conv_in_kernel", 3)
         self.conv_out_kernel = get("conv_out_kernel", 3)
+        # None, or the width of LCM's guidance embedding (diffusers' TimestepEmbedding.cond_proj)
+        self.time_cond_proj_dim = config.get("time_cond_proj_dim")
 
     def describe(self) -> str:
         return (f"U-Net {len(self.channels)} levels {self.channels}, {self.down_types} / {self.up_types}, "
                 f"layers {self.layers}, heads {self.heads}, transformer layers {self.transformer_layers}, "
                 f"cross-attention {self.cross_dim}, {'linear' if self.linear_projection else 'conv'} "
-                f"projections{', upcast attention' if self.upcast else ''}")
+                f"projections{', upcast attention' if self.upcast else ''}"
+                + (f", guidance embedding (time_cond_proj_dim {self.time_cond_proj_dim}: LCM)"
+                   if self.time_cond_proj_dim else ""))
 
 
 def timestep_embedding(timesteps: torch.Tensor, dim: int, flip_sin_to_cos: bool,
@@ -310,9 +314,13 @@ class _UpBlock(nn.Module):
 
 
 class _TimestepEmbedding(nn.Module):
-    def __init__(self, in_dim: int, dim: int):
+    def __init__(self, in_dim: int, dim: int, cond_proj_dim: Optional[int] = None):
         super().__init__()
         self.linear_1 = nn.Linear(in_dim, dim)
+        if cond_proj_dim is not None:
+            # diffusers: TimestepEmbedding(..., cond_proj_dim=time_cond_proj_dim) projects the U-Net's
+            # timestep_cond onto the sinusoidal embedding, without bias (applied in the U-Net's forward)
+            self.cond_proj = nn.Linear(cond_proj_dim, in_dim, bias=False)
         self.linear_2 = nn.Linear(dim, dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -320,7 +328,12 @@ class _TimestepEmbedding(nn.Module):
 
 
 class UNet2DConditionModel(nn.Module):
-    """(sample [B, C, h, w], timestep float [B], encoder_hidden_states [B, L, D]) -> [B, C, h, w]."""
+    """(sample [B, C, h, w], timestep float [B], encoder_hidden_states [B, L, D]
+    [, timestep_cond [B, time_cond_proj_dim]]) -> [B, C, h, w].
+
+    timestep_cond only with time_cond_proj_dim (LCM): what diffusers' UNet2DConditionModel does with
+    it, `t_emb + time_embedding.cond_proj(timestep_cond)` before time_embedding.linear_1. A module
+    traced without it has exactly the graph of a U-Net without time_cond_proj_dim."""
 
     def __init__(self, c: UNetConfig):
         super().__init__()
@@ -328,7 +341,7 @@ class UNet2DConditionModel(nn.Module):
         ch0 = c.channels[0]
         temb = ch0 * 4
         self.conv_in = nn.Conv2d(c.in_channels, ch0, c.conv_in_kernel, padding=(c.conv_in_kernel - 1) // 2)
-        self.time_embedding = _TimestepEmbedding(ch0, temb)
+        self.time_embedding = _TimestepEmbedding(ch0, temb, c.time_cond_proj_dim)
         self.down_blocks = nn.ModuleList([_DownBlock(c, i, temb, t == "CrossAttnDownBlock2D")
                                           for i, t in enumerate(c.down_types)])
         self.mid_block = _MidBlock(c, temb)
@@ -337,10 +350,13 @@ class UNet2DConditionModel(nn.Module):
         self.conv_norm_out = nn.GroupNorm(c.groups, ch0, eps=c.eps)
         self.conv_out = nn.Conv2d(ch0, c.out_channels, c.conv_out_kernel, padding=(c.conv_out_kernel - 1) // 2)
 
-    def forward(self, sample: torch.Tensor, timestep: torch.Tensor,
-                encoder_hidden_states: torch.Tensor) -> torch.Tensor:
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
+                timestep_cond: Optional[torch.Tensor] = None) -> torch.Tensor:
         t_emb = timestep_embedding(timestep, self.c.channels[0], self.c.flip_sin_to_cos, self.c.freq_shift)
-        emb = self.time_embedding(t_emb.type_as(sample))
+        if timestep_cond is None:
+            emb = self.time_embedding(t_emb.type_as(sample))
+        else:
+            emb = self.time_embedding(t_emb.type_as(sample) + self.time_embedding.cond_proj(timestep_cond))
         x = self.conv_in(sample)
         skips = [x]
         for block in self.down_blocks:
@@ -354,3 +370,17 @@ class UNet2DConditionModel(nn.Module):
     def size_multiple(self) -> int:
         """Latent pixels per lowest-level pixel: sizes must be multiples of it."""
         return 2 ** (len(self.c.channels) - 1)
+
+
+def guidance_scale_embedding(w: torch.Tensor, dim: int) -> torch.Tensor:
+    """diffusers' LatentConsistencyModelPipeline.get_guidance_scale_embedding: [B] -> [B, dim], what
+    an LCM U-Net takes as timestep_cond, with w = guidance_scale - 1 (the server computes it; the
+    exporter uses it for realistic verification inputs)."""
+    w = w.float() * 1000.0
+    half = dim // 2
+    freq = torch.exp(torch.arange(half, dtype=torch.float32) * -(torch.log(torch.tensor(10000.0)) / (half - 1)))
+    emb = w[:, None] * freq[None, :]
+    emb = torch.cat([torch.sin(emb), torch.cos(emb)], dim=1)
+    if dim % 2 == 1:
+        emb = F.pad(emb, (0, 1))
+    return emb

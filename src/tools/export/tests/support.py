@@ -55,8 +55,11 @@ class GoldenChecks:
         g = lambda k: torch.from_numpy(self.golden[k])
         with torch.no_grad():
             for case in cases:
-                out = unet(g(f"unet.{case}.sample"), g(f"unet.{case}.timestep"),
-                           g(f"unet.{case}.encoder_hidden_states"))
+                inputs = [g(f"unet.{case}.sample"), g(f"unet.{case}.timestep"),
+                          g(f"unet.{case}.encoder_hidden_states")]
+                if f"unet.{case}.timestep_cond" in self.golden:  # a guidance-embedded (LCM) U-Net
+                    inputs.append(g(f"unet.{case}.timestep_cond"))
+                out = unet(*inputs)
                 self.assert_close(out, f"unet.{case}.out")
 
     def check_vae(self) -> None:

@@ -19,7 +19,7 @@ class Float16Export(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="stipple-export-test-")
         cls.outs = {}
-        for family in ("sd15-tiny", "sd2-tiny"):
+        for family in ("sd15-tiny", "sd2-tiny", "lcm-tiny"):
             out = os.path.join(cls.tmp, family)
             export(os.path.join(REFERENCE, family, "checkpoint"), out, "--dtype", "float16")
             cls.outs[family] = out
@@ -42,6 +42,9 @@ class Float16Export(unittest.TestCase):
         self.assertEqual(float32_casts(sd15), 2)
         sd2 = torch.jit.load(os.path.join(self.outs["sd2-tiny"], "unet.pt"))
         self.assertGreater(float32_casts(sd2), 2)
+        # the guidance embedding is cast to float16 with the sample, as diffusers' LCM pipeline does
+        lcm = torch.jit.load(os.path.join(self.outs["lcm-tiny"], "unet.pt"))
+        self.assertEqual(float32_casts(lcm), 2)
 
     def test_the_check_finds_a_float32_constant(self):
         class Offset(torch.nn.Module):

@@ -8,8 +8,9 @@ from pipeline_files import pipeline_json, scheduler_config
 
 
 class PipelineFiles(unittest.TestCase):
-    def spec(self, family, unet_in_channels=4):
-        return pipeline_json("n", "d", 4, 8, 0.18215, 77, 49407, 64, 4, family, unet_in_channels)
+    def spec(self, family, unet_in_channels=4, time_cond_proj_dim=None):
+        return pipeline_json("n", "d", 4, 8, 0.18215, 77, 49407, 64, 4, family, unet_in_channels,
+                             time_cond_proj_dim)
 
     def test_unet_in_channels_only_for_an_inpainting_unet(self):
         self.assertNotIn("unet_in_channels", self.spec("sd"))
@@ -26,6 +27,14 @@ class PipelineFiles(unittest.TestCase):
         self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
                          (1, 0.0, "euler_a"))
 
+    def test_lcm_defaults_and_time_cond_proj_dim(self):
+        self.assertNotIn("time_cond_proj_dim", self.spec("sd"))
+        spec = self.spec("lcm", time_cond_proj_dim=256)
+        self.assertEqual(spec["time_cond_proj_dim"], 256)
+        # diffusers' LatentConsistencyModelPipeline.__call__: num_inference_steps=4, guidance_scale=8.5
+        self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
+                         (4, 8.5, "lcm"))
+
     def test_missing_keys_take_the_source_class_defaults(self):
         euler = scheduler_config({"_class_name": "EulerDiscreteScheduler", "prediction_type": "v_prediction",
                                   "trained_betas": [0.1] * 4, "num_train_timesteps": 4}, "s")
@@ -37,9 +46,35 @@ class PipelineFiles(unittest.TestCase):
         self.assertEqual((ddim["timestep_spacing"], ddim["set_alpha_to_one"], ddim["clip_sample"]),
                          ("leading", True, False))
 
+    def test_lcm_scheduler_takes_its_class_defaults(self):
+        # diffusers 0.25.1 LCMScheduler.__init__ defaults
+        self.assertEqual(scheduler_config({"_class_name": "LCMScheduler"}, "s"), {
+            "_class_name": "LCMScheduler", "num_train_timesteps": 1000, "beta_start": 0.00085,
+            "beta_end": 0.012, "beta_schedule": "scaled_linear", "trained_betas": None,
+            "prediction_type": "epsilon", "steps_offset": 0, "timestep_spacing": "leading",
+            "set_alpha_to_one": True, "original_inference_steps": 50, "timestep_scaling": 10.0,
+            "clip_sample": False})
+
+    def test_lcm_scheduler_keys_are_carried(self):
+        out = scheduler_config({"_class_name": "LCMScheduler", "original_inference_steps": 25,
+                                "timestep_scaling": 5.0, "set_alpha_to_one": False, "steps_offset": 1,
+                                "thresholding": False, "rescale_betas_zero_snr": False}, "s")
+        self.assertEqual((out["original_inference_steps"], out["timestep_scaling"], out["set_alpha_to_one"],
+                          out["steps_offset"]), (25, 5.0, False, 1))
+        self.assertNotIn("thresholding", out)
+        # the other classes do not get the LCM keys (their samplers would not read them)
+        self.assertNotIn("original_inference_steps", scheduler_config({"_class_name": "DDIMScheduler"}, "s"))
+
+    def test_lcm_options_the_server_lacks_are_refused(self):
+        for key, value in (("thresholding", True), ("rescale_betas_zero_snr", True),
+                           ("original_inference_steps", 0), ("original_inference_steps", 2000),
+                           ("original_inference_steps", 50.0), ("timestep_scaling", 0)):
+            with self.assertRaisesRegex(CheckpointError, f"^s: unsupported {key} = {value!r}"):
+                scheduler_config({"_class_name": "LCMScheduler", key: value}, "s")
+
     def test_unknown_scheduler_is_refused(self):
-        with self.assertRaisesRegex(CheckpointError, "_class_name = 'LCMScheduler'"):
-            scheduler_config({"_class_name": "LCMScheduler"}, "s")
+        with self.assertRaisesRegex(CheckpointError, "_class_name = 'HeunDiscreteScheduler'"):
+            scheduler_config({"_class_name": "HeunDiscreteScheduler"}, "s")
         with self.assertRaisesRegex(CheckpointError, "beta_schedule = 'sigmoid'"):
             scheduler_config({"_class_name": "DDIMScheduler", "beta_schedule": "sigmoid"}, "s")
 

@@ -15,13 +15,18 @@ import export_diffusers
 from safetensors_io import read_safetensors, write_safetensors
 
 SD15 = os.path.join(REFERENCE, "sd15-tiny", "checkpoint")
+LCM = os.path.join(REFERENCE, "lcm-tiny", "checkpoint")
 
 
 class Refusals(unittest.TestCase):
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix="stipple-export-test-")
         self.checkpoint = os.path.join(self.tmp, "ckpt")
-        shutil.copytree(SD15, self.checkpoint)
+        self.copy_checkpoint(SD15)
+
+    def copy_checkpoint(self, source):
+        shutil.rmtree(self.checkpoint, ignore_errors=True)
+        shutil.copytree(source, self.checkpoint)
         for root, dirs, files in os.walk(self.checkpoint):
             for name in dirs + files:
                 os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
@@ -29,18 +34,18 @@ class Refusals(unittest.TestCase):
     def tearDown(self):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def edit_config(self, component, **changes):
-        path = os.path.join(self.checkpoint, component, "config.json")
+    def edit_config(self, component, file="config.json", **changes):
+        path = os.path.join(self.checkpoint, component, file)
         with open(path) as f:
             config = json.load(f)
         config.update(changes)
         with open(path, "w") as f:
             json.dump(config, f)
 
-    def refused(self) -> str:
+    def refused(self, *options) -> str:
         err = io.StringIO()
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            code = export_diffusers.main([self.checkpoint, os.path.join(self.tmp, "out")])
+            code = export_diffusers.main([self.checkpoint, os.path.join(self.tmp, "out"), *options])
         self.assertEqual(code, 2, err.getvalue())
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
         return err.getvalue()
@@ -80,9 +85,50 @@ class Refusals(unittest.TestCase):
         self.edit_config("unet", num_attention_heads=8)
         self.assertIn("num_attention_heads = 8", self.refused())
 
-    def test_lcm_timestep_cond(self):
+    def test_lcm_cond_proj_weight_loads_strictly(self):
+        # time_cond_proj_dim is supported (a 4th U-Net input), so its weight must be there
         self.edit_config("unet", time_cond_proj_dim=256)
-        self.assertIn("time_cond_proj_dim = 256", self.refused())
+        self.assertIn("missing keys: time_embedding.cond_proj.weight", self.refused())
+
+    def test_lcm_cond_proj_weight_shape(self):
+        self.copy_checkpoint(LCM)
+        self.edit_config("unet", time_cond_proj_dim=128)
+        self.assertIn("time_embedding.cond_proj.weight", self.refused())
+
+    def test_time_cond_proj_dim_not_a_positive_int(self):
+        for value in (0, "256", 256.0, True):
+            self.edit_config("unet", time_cond_proj_dim=value)
+            self.assertIn(f"time_cond_proj_dim = {value!r}", self.refused())
+
+    def test_lcm_unet_needs_an_lcm_scheduler_config(self):
+        self.copy_checkpoint(LCM)
+        shutil.copyfile(os.path.join(SD15, "scheduler", "scheduler_config.json"),
+                        os.path.join(self.checkpoint, "scheduler", "scheduler_config.json"))
+        message = self.refused()
+        self.assertIn("scheduler_config.json: unsupported _class_name = 'PNDMScheduler' for an LCM U-Net", message)
+        self.assertIn("time_cond_proj_dim = 256", message)
+
+    def test_lcm_unet_with_turbo(self):
+        self.copy_checkpoint(LCM)
+        self.assertIn("--turbo does not apply", self.refused("--turbo"))
+
+    def test_plain_unet_with_an_lcm_scheduler_keeps_its_family(self):
+        # an LCM-LoRA merged into a plain U-Net: classifier-free guidance, the family's defaults (and a note)
+        with open(os.path.join(SD15, "unet", "config.json")) as f:
+            plain = export_diffusers.UNetConfig(json.load(f), "unet/config.json")
+        lcm_scheduler = {"_class_name": "LCMScheduler"}
+        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, False, "u", "s"), "sd")
+        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, True, "u", "s"), "turbo")
+
+    def test_lcm_scheduler_thresholding(self):
+        self.copy_checkpoint(LCM)
+        self.edit_config("scheduler", file="scheduler_config.json", thresholding=True)
+        self.assertIn("scheduler_config.json: unsupported thresholding = True", self.refused())
+
+    def test_lcm_scheduler_zero_snr(self):
+        self.copy_checkpoint(LCM)
+        self.edit_config("scheduler", file="scheduler_config.json", rescale_betas_zero_snr=True)
+        self.assertIn("unsupported rescale_betas_zero_snr = True", self.refused())
 
     def test_unknown_block_type(self):
         self.edit_config("unet", down_block_types=["SimpleCrossAttnDownBlock2D"] * 4)
