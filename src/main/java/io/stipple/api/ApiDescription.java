@@ -250,7 +250,7 @@ class ApiDescription implements OpenApiCustomizer {
     private Problem invalid(String path) {
         // One more step than the limit is invalid on every model and configuration.
         GenerateRequestBody body = new GenerateRequestBody("a cat", null, null, null, model.limits().maxSteps() + 1,
-                null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null);
         try {
             validator.validate(body);
         } catch (InvalidRequestException e) {
@@ -319,12 +319,12 @@ class ApiDescription implements OpenApiCustomizer {
     private Problem unknownJob(String path) {
         return new Problem("No such job: the id is unknown, or the job finished more than `stipple.jobs.retention` "
                 + "ago or was dropped for `stipple.jobs.results-budget`; or, for an image, no image with that index.",
-                at(path, problems.jobProblem(JobProblemException.unknownJob(EXAMPLE_ID, properties.jobs().retention()))),
+                at(path, problems.jobProblem(ResourceProblemException.unknownJob(EXAMPLE_ID, properties.jobs().retention()))),
                 null);
     }
 
     private Problem conflict(String path, String when, String detail) {
-        return new Problem(when, at(path, problems.jobProblem(JobProblemException.conflict(detail))), null);
+        return new Problem(when, at(path, problems.jobProblem(ResourceProblemException.conflict(detail))), null);
     }
 
     /** The answer as it reaches the client, whose {@code instance} is the request's path. */

@@ -18,7 +18,7 @@ import org.springframework.web.multipart.MultipartHttpServletRequest;
  */
 final class FormFields {
     private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "steps",
-            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image");
+            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model");
 
     private final MultipartHttpServletRequest form;
     private final List<FieldViolation> violations = new ArrayList<>();
@@ -44,7 +44,7 @@ final class FormFields {
                 number("width", Integer::valueOf), number("height", Integer::valueOf), number("steps", Integer::valueOf),
                 number("guidance_scale", Double::valueOf), text("sampler"), number("eta", Double::valueOf),
                 number("seed", Long::valueOf), number("num_images", Integer::valueOf), image("init_image"),
-                number("strength", Double::valueOf), image("mask_image"));
+                number("strength", Double::valueOf), image("mask_image"), text("model"));
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }

@@ -16,5 +16,6 @@ public record GenerateRequestBody(
         @JsonProperty("num_images") Integer numImages,
         @JsonProperty("init_image") String initImage,
         @JsonProperty("strength") Double strength,
-        @JsonProperty("mask_image") String maskImage) {
+        @JsonProperty("mask_image") String maskImage,
+        @JsonProperty("model") String model) {
 }

@@ -100,7 +100,7 @@ public class JobsController {
     public ResponseEntity<JobView> cancel(@PathVariable String id) {
         Job job = find(id);
         if (!service.cancel(job)) {
-            throw JobProblemException.conflict("Job " + id + " has already " + finishedAs(job.status())
+            throw ResourceProblemException.conflict("Job " + id + " has already " + finishedAs(job.status())
                     + "; there is nothing to cancel");
         }
         return ResponseEntity.accepted().body(view(job));
@@ -131,14 +131,14 @@ public class JobsController {
         Job job = find(id);
         JobStatus status = job.status();
         if (status != JobStatus.SUCCEEDED) {
-            throw JobProblemException.conflict(status.terminal()
+            throw ResourceProblemException.conflict(status.terminal()
                     ? "Job " + id + (status == JobStatus.FAILED ? " failed" : " was cancelled") + "; it has no images"
                     : "Job " + id + " is " + status.apiName() + "; its images are ready once it has succeeded");
         }
         GenerationResult result = job.result();
         int n = parseIndex(index, result.images().size());
         if (n < 0) {
-            throw JobProblemException.notFound("Job " + id + " has no image " + index + "; its images are 0 to "
+            throw ResourceProblemException.notFound("Job " + id + " has no image " + index + "; its images are 0 to "
                     + (result.images().size() - 1));
         }
         GeneratedImage image = result.images().get(n);
@@ -161,7 +161,7 @@ public class JobsController {
     private Job find(String id) {
         String caller = ClientIdentity.of(request);
         return service.find(id).filter(job -> ClientIdentity.mayAccess(caller, job.client()))
-                .orElseThrow(() -> JobProblemException.unknownJob(id, retention));
+                .orElseThrow(() -> ResourceProblemException.unknownJob(id, retention));
     }
 
     /**

@@ -2,44 +2,85 @@ package io.stipple.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.stipple.config.StippleProperties;
-import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
+import io.stipple.model.ServedModel;
+import io.stipple.model.ServedModels;
 import io.stipple.sampling.SamplerCatalog;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
+import org.springframework.web.bind.annotation.PathVariable;
 import org.springframework.web.bind.annotation.RestController;
 
-/** {@code GET /v1/model}: what is being served, its defaults and the limits a request must respect. */
+/** What is being served: every model's defaults and the limits a request for it must respect. */
 @RestController
 @Tag(name = "Model")
 public class ModelController {
-    private final ModelInfo info;
+    private final Map<String, ModelInfo> byName = new LinkedHashMap<>();
+    private final ModelList list;
 
-    public ModelController(LoadedPipeline models, RequestValidator validator, StippleProperties properties) {
-        PipelineSpec spec = models.spec();
+    public ModelController(ServedModels models, RequestValidator validator, StippleProperties properties) {
         StippleProperties.Limits limits = properties.limits();
-        this.info = new ModelInfo(spec.name(), spec.description(), models.device().isGpu() ? "gpu:" + models.device().getDeviceId() : "cpu",
-                new Defaults(spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
-                        spec.guidanceScaleOrDefault(), spec.samplerOrDefault(), 0.0, 1),
-                new Limits(spec.sizeMultipleOrDefault(), limits.maxPixels(), validator.maxSteps(),
-                        RequestValidator.MAX_GUIDANCE_SCALE, limits.maxImages(), limits.maxPromptLength()),
-                SamplerCatalog.NAMES);
+        for (ServedModel model : models.all()) {
+            PipelineSpec spec = model.spec();
+            byName.put(model.name(), new ModelInfo(spec.name(), spec.description(),
+                    model.pipeline().device().isGpu() ? "gpu:" + model.pipeline().device().getDeviceId() : "cpu",
+                    model == models.defaultModel(), spec.guidanceEmbedded(), model.pipeline().vaeEncoder().isPresent(),
+                    new Defaults(spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
+                            spec.guidanceScaleOrDefault(), spec.samplerOrDefault(), 0.0, 1),
+                    new Limits(spec.sizeMultipleOrDefault(), limits.maxPixels(), validator.maxSteps(model),
+                            RequestValidator.MAX_GUIDANCE_SCALE, limits.maxImages(), limits.maxPromptLength()),
+                    SamplerCatalog.NAMES));
+        }
+        this.list = new ModelList(models.defaultModel().name(), List.copyOf(byName.values()));
     }
 
-    @Operation(summary = "The model served, its request defaults and limits, and the samplers")
+    @Operation(summary = "The default model: what a request that names no model gets")
     @GetMapping(path = "/v1/model", produces = MediaType.APPLICATION_JSON_VALUE)
     public ModelInfo model() {
+        return byName.get(list.defaultModel());
+    }
+
+    @Operation(summary = "Every served model, with its request defaults and limits, and the samplers")
+    @GetMapping(path = "/v1/models", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ModelList models() {
+        return list;
+    }
+
+    @Operation(summary = "One served model, by the name a request gives in its model field")
+    @GetMapping(path = "/v1/models/{name}", produces = MediaType.APPLICATION_JSON_VALUE)
+    public ModelInfo model(@PathVariable String name) {
+        ModelInfo info = byName.get(name);
+        if (info == null) {
+            throw ResourceProblemException.notFound("No model named \"" + name + "\"; served: "
+                    + String.join(", ", byName.keySet()));
+        }
         return info;
     }
 
+    @Schema(name = "Models")
+    public record ModelList(
+            @JsonProperty("default") String defaultModel,
+            @JsonProperty("models") List<ModelInfo> models) {
+    }
+
+    /**
+     * @param guidanceEmbedded the model takes the guidance scale as an input (an LCM): one U-Net row per image
+     *                         whatever the scale, and no negative prompt
+     * @param imageToImage     it has a VAE encoder, so requests may give an init_image
+     */
     public record ModelInfo(
             @JsonProperty("name") String name,
             @JsonProperty("description") String description,
             @JsonProperty("device") String device,
+            @JsonProperty("default") boolean isDefault,
+            @JsonProperty("guidance_embedded") boolean guidanceEmbedded,
+            @JsonProperty("image_to_image") boolean imageToImage,
             @JsonProperty("defaults") Defaults defaults,
             @JsonProperty("limits") Limits limits,
             @JsonProperty("samplers") List<String> samplers) {

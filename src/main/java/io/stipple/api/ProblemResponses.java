@@ -134,8 +134,8 @@ class ProblemResponses extends ResponseEntityExceptionHandler {
                 ErrorLog.clientMessage("The server failed on this request", errorId), List.of(), HttpHeaders.EMPTY);
     }
 
-    @ExceptionHandler(JobProblemException.class)
-    ResponseEntity<ProblemDetail> jobProblem(JobProblemException e) {
+    @ExceptionHandler(ResourceProblemException.class)
+    ResponseEntity<ProblemDetail> jobProblem(ResourceProblemException e) {
         return problem(e.status(), e.title(), e.getMessage(), List.of(), HttpHeaders.EMPTY);
     }
 

@@ -5,7 +5,8 @@ import io.stipple.pipeline.InitImage;
 import java.awt.image.BufferedImage;
 import io.stipple.api.InvalidRequestException.FieldViolation;
 import io.stipple.config.StippleProperties;
-import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModel;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
@@ -28,25 +29,35 @@ public class RequestValidator {
     /** Drawn seeds stay below 2^53 so that JavaScript clients can hold them exactly. */
     static final long MAX_DRAWN_SEED = 1L << 53;
 
-    private final PipelineSpec spec;
-    private final SamplerCatalog samplers;
+    private final ServedModels models;
     private final StippleProperties.Limits limits;
-    private final boolean startsFromImages;
 
-    public RequestValidator(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties) {
-        this.spec = models.spec();
-        this.samplers = samplers;
+    public RequestValidator(ServedModels models, StippleProperties properties) {
+        this.models = models;
         this.limits = properties.limits();
-        this.startsFromImages = models.vaeEncoder().isPresent();
     }
 
+    /** The most steps a request for the default model may ask for. */
     public int maxSteps() {
-        return Math.min(Math.min(MAX_STEPS, limits.maxSteps()), samplers.trainTimesteps());
+        return maxSteps(models.defaultModel());
+    }
+
+    public int maxSteps(ServedModel model) {
+        return Math.min(Math.min(MAX_STEPS, limits.maxSteps()), model.samplers().trainTimesteps());
+    }
+
+    /** The model a request names, or the default one; an unknown name is the request's error. */
+    public ServedModel model(String name) {
+        if (name == null) {
+            return models.defaultModel();
+        }
+        return models.find(name).orElseThrow(() -> new InvalidRequestException("model", "unknown model \"" + name
+                + "\"; served: " + String.join(", ", models.names())));
     }
 
     public GenerationRequest validate(GenerateRequestBody body) {
         List<FieldViolation> violations = new ArrayList<>();
-        boolean decode = body.initImage() != null && startsFromImages;
+        boolean decode = body.initImage() != null && startsFromImages(model(body.model()));
         BufferedImage initImage = decode ? InitImages.decode("init_image", body.initImage(), violations) : null;
         BufferedImage mask = decode && body.maskImage() != null
                 ? InitImages.decode("mask_image", body.maskImage(), violations) : null;
@@ -63,17 +74,23 @@ public class RequestValidator {
 
     private GenerationRequest validate(GenerateRequestBody body, boolean startsFromImage, BufferedImage initImage,
             BufferedImage mask, List<FieldViolation> violations) {
+        ServedModel model = model(body.model());
+        PipelineSpec spec = model.spec();
+        SamplerCatalog samplers = model.samplers();
         if (body.prompt() == null || body.prompt().isBlank()) {
             violations.add(new FieldViolation("prompt", "prompt is required and must not be blank"));
         } else if (body.prompt().length() > limits.maxPromptLength()) {
             violations.add(new FieldViolation("prompt", "prompt must be at most " + limits.maxPromptLength()
                     + " characters, got " + body.prompt().length()));
         }
-        if (body.negativePrompt() != null && body.negativePrompt().length() > limits.maxPromptLength()) {
+        if (spec.guidanceEmbedded() && body.negativePrompt() != null && !body.negativePrompt().isEmpty()) {
+            violations.add(new FieldViolation("negative_prompt", "the model \"" + model.name() + "\" embeds the "
+                    + "guidance scale (a latent consistency model) and has no unconditional pass to give a negative prompt"));
+        } else if (body.negativePrompt() != null && body.negativePrompt().length() > limits.maxPromptLength()) {
             violations.add(new FieldViolation("negative_prompt", "negative_prompt must be at most "
                     + limits.maxPromptLength() + " characters, got " + body.negativePrompt().length()));
         }
-        checkImageFields(body, startsFromImage, violations);
+        checkImageFields(body, startsFromImage, model, violations);
         if (initImage != null && mask != null
                 && (mask.getWidth() != initImage.getWidth() || mask.getHeight() != initImage.getHeight())) {
             violations.add(new FieldViolation("mask_image", "mask_image is " + mask.getWidth() + " × " + mask.getHeight()
@@ -84,18 +101,18 @@ public class RequestValidator {
         if (!(strength >= 0 && strength <= 1)) {
             violations.add(new FieldViolation("strength", "strength must be between 0 and 1, got " + strength));
         }
-        int[] size = initImage != null && body.width() == null && body.height() == null ? fitted(initImage) : null;
+        int[] size = initImage != null && body.width() == null && body.height() == null ? fitted(initImage, spec) : null;
         int width = size != null ? size[0] : orDefault(body.width(), spec.defaultWidth());
         int height = size != null ? size[1] : orDefault(body.height(), spec.defaultHeight());
-        checkSide(violations, "width", width);
-        checkSide(violations, "height", height);
+        checkSide(violations, "width", width, spec);
+        checkSide(violations, "height", height, spec);
         if (width > 0 && height > 0 && (long) width * height > limits.maxPixels()) {
             violations.add(new FieldViolation(body.width() != null ? "width" : "height", "width × height must be at most "
                     + limits.maxPixels() + " pixels, got " + width + " × " + height + " = " + (long) width * height));
         }
         int steps = orDefault(body.steps(), spec.stepsOrDefault());
-        if (steps < 1 || steps > maxSteps()) {
-            violations.add(new FieldViolation("steps", "steps must be between 1 and " + maxSteps() + ", got " + steps));
+        if (steps < 1 || steps > maxSteps(model)) {
+            violations.add(new FieldViolation("steps", "steps must be between 1 and " + maxSteps(model) + ", got " + steps));
         }
         double guidance = body.guidanceScale() != null ? body.guidanceScale() : spec.guidanceScaleOrDefault();
         if (!(guidance >= 0 && guidance <= MAX_GUIDANCE_SCALE)) {
@@ -106,7 +123,7 @@ public class RequestValidator {
         if (!samplers.offers(sampler)) {
             violations.add(new FieldViolation("sampler",
                     "unknown sampler \"" + sampler + "\"; available: " + String.join(", ", SamplerCatalog.NAMES)));
-        } else if (steps > samplers.maxSteps(sampler) && steps <= maxSteps()) {
+        } else if (steps > samplers.maxSteps(sampler) && steps <= maxSteps(model)) {
             // only lcm takes fewer than the model's training timesteps
             violations.add(new FieldViolation("steps", sampler + " takes at most " + samplers.maxSteps(sampler)
                     + " steps (the model's original_inference_steps), got " + steps));
@@ -137,12 +154,13 @@ public class RequestValidator {
         }
         InitImage init = initImage == null ? null : new InitImage(InitImages.resize(initImage, width, height), strength,
                 mask == null ? null : InitImages.resize(mask, width, height));
-        return new GenerationRequest(body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
+        return new GenerationRequest(spec.name(), body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
                 width, height, steps, guidance, Guidance.of(spec, guidance), sampler, eta, seeds, init);
     }
 
     /** An image to start from needs a model with a VAE encoder; strength and mask need an image. */
-    private void checkImageFields(GenerateRequestBody body, boolean startsFromImage, List<FieldViolation> violations) {
+    private static void checkImageFields(GenerateRequestBody body, boolean startsFromImage, ServedModel model,
+            List<FieldViolation> violations) {
         if (!startsFromImage) {
             if (body.strength() != null) {
                 violations.add(new FieldViolation("strength", "strength applies only with init_image"));
@@ -150,8 +168,8 @@ public class RequestValidator {
             if (body.maskImage() != null) {
                 violations.add(new FieldViolation("mask_image", "mask_image applies only with init_image"));
             }
-        } else if (!startsFromImages) {
-            violations.add(new FieldViolation("init_image", "the model \"" + spec.name() + "\" has no "
+        } else if (!startsFromImages(model)) {
+            violations.add(new FieldViolation("init_image", "the model \"" + model.name() + "\" has no "
                     + PipelineDirectory.VAE_ENCODER + ", so it cannot start from an image"));
         }
     }
@@ -160,7 +178,7 @@ public class RequestValidator {
      * The size of a request that gives an init image but no width or height: the image's, scaled down to fit
      * {@code stipple.limits.max-pixels} if need be, each side rounded down to the model's size multiple.
      */
-    private int[] fitted(BufferedImage image) {
+    private int[] fitted(BufferedImage image, PipelineSpec spec) {
         double scale = Math.min(1.0, Math.sqrt((double) limits.maxPixels() / ((long) image.getWidth() * image.getHeight())));
         int multiple = spec.sizeMultipleOrDefault();
         int width = Math.max(multiple, (int) (image.getWidth() * scale) / multiple * multiple);
@@ -168,7 +186,11 @@ public class RequestValidator {
         return new int[] {width, height};
     }
 
-    private void checkSide(List<FieldViolation> violations, String field, int value) {
+    private static boolean startsFromImages(ServedModel model) {
+        return model.pipeline().vaeEncoder().isPresent();
+    }
+
+    private static void checkSide(List<FieldViolation> violations, String field, int value, PipelineSpec spec) {
         int multiple = spec.sizeMultipleOrDefault();
         if (value < multiple || value % multiple != 0) {
             violations.add(new FieldViolation(field, field + " must be a positive multiple of " + multiple

@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.stipple.pipeline.StageTimings;
 import java.time.Duration;
@@ -19,28 +20,33 @@ final class EngineMetrics {
     private final Timer queueWait;
     private final Counter imagesGenerated;
     private final Counter cancellations;
+    private final Tags model;
 
-    EngineMetrics(MeterRegistry registry, Supplier<Number> queueDepth, Supplier<Number> queueWork,
+    /** Every meter but the process-wide NDArray count is tagged with its model's name. */
+    EngineMetrics(MeterRegistry registry, String model, Supplier<Number> queueDepth, Supplier<Number> queueWork,
             Supplier<Number> activeImages, Supplier<Number> activeRows) {
         this.registry = registry;
-        Gauge.builder("stipple.queue.depth", queueDepth).description("Jobs waiting for the model").register(registry);
-        Gauge.builder("stipple.queue.work", queueWork)
-                .description("Work units waiting for the model: latent pixels x steps x U-Net rows").register(registry);
-        Gauge.builder("stipple.active.images", activeImages).description("Images being denoised").register(registry);
-        Gauge.builder("stipple.active.rows", activeRows).description("U-Net rows of the images being denoised")
+        this.model = Tags.of("model", model);
+        Gauge.builder("stipple.queue.depth", queueDepth).tags(this.model).description("Jobs waiting for the model")
                 .register(registry);
+        Gauge.builder("stipple.queue.work", queueWork).tags(this.model)
+                .description("Work units waiting for the model: latent pixels x steps x U-Net rows").register(registry);
+        Gauge.builder("stipple.active.images", activeImages).tags(this.model).description("Images being denoised")
+                .register(registry);
+        Gauge.builder("stipple.active.rows", activeRows).tags(this.model)
+                .description("U-Net rows of the images being denoised").register(registry);
         NDManager system = systemManager();
         Gauge.builder("stipple.ndarrays.live", () -> system.getManagedArrays().size())
                 .description("NDArrays alive in the process: a count that grows with requests is a leak")
                 .register(registry);
-        batchRows = DistributionSummary.builder("stipple.batch.rows").description("Rows per U-Net call")
+        batchRows = DistributionSummary.builder("stipple.batch.rows").tags(this.model).description("Rows per U-Net call")
                 .publishPercentileHistogram().serviceLevelObjectives(1, 2, 4, 8, 16, 32).register(registry);
-        stepDuration = Timer.builder("stipple.step.duration").description("One batched denoising step")
+        stepDuration = Timer.builder("stipple.step.duration").tags(this.model).description("One batched denoising step")
                 .publishPercentileHistogram().register(registry);
-        queueWait = Timer.builder("stipple.queue.wait").description("Admission to start of work")
+        queueWait = Timer.builder("stipple.queue.wait").tags(this.model).description("Admission to start of work")
                 .publishPercentileHistogram().register(registry);
-        imagesGenerated = Counter.builder("stipple.images.generated").register(registry);
-        cancellations = Counter.builder("stipple.cancellations").register(registry);
+        imagesGenerated = Counter.builder("stipple.images.generated").tags(this.model).register(registry);
+        cancellations = Counter.builder("stipple.cancellations").tags(this.model).register(registry);
     }
 
     /**
@@ -64,7 +70,7 @@ final class EngineMetrics {
 
     void succeeded(String sampler, int images, StageTimings timings, long endToEndNanos) {
         imagesGenerated.increment(images);
-        Timer.builder("stipple.request.latency").description("Admission to result").tag("sampler", sampler)
+        Timer.builder("stipple.request.latency").description("Admission to result").tags(model).tag("sampler", sampler)
                 .publishPercentileHistogram().register(registry).record(endToEndNanos, TimeUnit.NANOSECONDS);
         stage("text", timings.textEncoding());
         stage("denoise", timings.denoising());
@@ -73,12 +79,12 @@ final class EngineMetrics {
     }
 
     private void stage(String stage, double millis) {
-        Timer.builder("stipple.stage.duration").tag("stage", stage).register(registry)
+        Timer.builder("stipple.stage.duration").tags(model).tag("stage", stage).register(registry)
                 .record(Duration.ofNanos((long) (millis * 1e6)));
     }
 
     void rejected(String reason) {
-        Counter.builder("stipple.rejections").tag("reason", reason).register(registry).increment();
+        Counter.builder("stipple.rejections").tags(model).tag("reason", reason).register(registry).increment();
     }
 
     void cancelled() {
@@ -86,6 +92,7 @@ final class EngineMetrics {
     }
 
     void failed(JobFailure.Reason reason) {
-        Counter.builder("stipple.failures").tag("reason", reason.name().toLowerCase()).register(registry).increment();
+        Counter.builder("stipple.failures").tags(model).tag("reason", reason.name().toLowerCase()).register(registry)
+                .increment();
     }
 }

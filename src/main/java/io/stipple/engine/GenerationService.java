@@ -2,15 +2,17 @@ package io.stipple.engine;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.config.StippleProperties;
-import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
+import io.stipple.model.ServedModel;
+import io.stipple.model.ServedModels;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.LatentPreview;
-import io.stipple.sampling.SamplerCatalog;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.Optional;
@@ -25,9 +27,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Service;
 
 /**
- * The engine's front door: admits requests into the bounded queue within their client's quotas, hands out
- * jobs, cancels them, and runs the {@link StepBatcher} on the one thread that owns the model. HTTP threads
- * never call the model.
+ * The engine's front door: admits requests into their model's bounded queue within their client's quotas,
+ * hands out jobs, cancels them, and runs one {@link StepBatcher} per served model on the thread that owns that
+ * model; the models take turns on the device ({@link ComputeTurns}). HTTP threads never call a model.
  *
  * <p>It stops before the web server does: new requests are refused (503), admitted ones are finished
  * within {@code stipple.shutdown.grace} and the rest answered with a 503, so every admitted request
@@ -35,29 +37,19 @@ import org.springframework.stereotype.Service;
  */
 @Service
 public class GenerationService implements SmartLifecycle {
-    private final AdmissionQueue queue;
+    private final Map<String, ModelWorker> workers = new LinkedHashMap<>();
     private final ClientQuotas quotas;
-    private final int vaeScaleFactor;
     private final JobStore jobs;
     /** Admitted and not finished, in admission order: what a caller asking "how is it going" may mean. */
     private final Set<Job> unfinished = ConcurrentHashMap.newKeySet();
-    private final ServiceRate serviceRate = new ServiceRate();
-    private final EngineMetrics metrics;
-    private final StepBatcher batcher;
     private final ExecutorService encoders;
     /** Answers a request at its deadline even while the worker is inside one long U-Net or VAE call. */
     private final ScheduledThreadPoolExecutor deadlines;
     private final Duration timeout;
     private final Duration grace;
-    private final Thread worker;
     private volatile boolean running;
 
-    public GenerationService(LoadedPipeline models, SamplerCatalog samplers, StippleProperties properties,
-            MeterRegistry registry) {
-        StippleProperties.Queue queueSettings = properties.queue();
-        this.vaeScaleFactor = models.spec().vaeScaleFactor();
-        this.queue = new AdmissionQueue(queueSettings.capacity(), queueSettings.maxWork() != null
-                ? queueSettings.maxWork() : queueSettings.capacity() * defaultRequest(models.spec()).workUnits(vaeScaleFactor));
+    public GenerationService(ServedModels models, StippleProperties properties, MeterRegistry registry) {
         this.quotas = new ClientQuotas(properties.clients().requestsPerMinute(), properties.clients().concurrentImages());
         this.jobs = new JobStore(properties.jobs().retention(), properties.jobs().resultsBudget().toBytes());
         this.timeout = properties.request().timeout();
@@ -66,13 +58,30 @@ public class GenerationService implements SmartLifecycle {
                 runnable -> daemon(runnable, "stipple-encoder"));
         this.deadlines = new ScheduledThreadPoolExecutor(1, runnable -> daemon(runnable, "stipple-deadlines"));
         this.deadlines.setRemoveOnCancelPolicy(true);
+        ComputeTurns turns = new ComputeTurns();
+        for (ServedModel model : models.all()) {
+            workers.put(model.name(), worker(model, properties, registry, turns, models.all().size() == 1));
+        }
+    }
+
+    /**
+     * Each model's queue holds {@code stipple.queue.capacity} jobs and, unless {@code max-work} is set, as much
+     * work as that many of its own default requests.
+     */
+    private ModelWorker worker(ServedModel model, StippleProperties properties, MeterRegistry registry,
+            ComputeTurns turns, boolean only) {
+        StippleProperties.Queue settings = properties.queue();
+        AdmissionQueue queue = new AdmissionQueue(settings.capacity(), settings.maxWork() != null ? settings.maxWork()
+                : settings.capacity() * workUnits(defaultRequest(model.spec()), model));
+        ServiceRate rate = new ServiceRate();
         StepBatcher[] created = new StepBatcher[1];
-        this.metrics = new EngineMetrics(registry, queue::size, queue::work, () -> created[0].activeImages(),
-                () -> created[0].activeRows());
-        this.batcher = new StepBatcher(models, samplers, queue, metrics, serviceRate, encoders,
-                LatentPreview.fit(models), EngineSettings.from(properties));
-        created[0] = batcher;
-        this.worker = daemon(batcher, "stipple-worker");
+        EngineMetrics metrics = new EngineMetrics(registry, model.name(), queue::size, queue::work,
+                () -> created[0].activeImages(), () -> created[0].activeRows());
+        created[0] = new StepBatcher(model.pipeline(), model.samplers(), queue, metrics, rate, encoders, turns,
+                LatentPreview.fit(model.pipeline()), EngineSettings.from(properties));
+        // one model keeps the thread name operators know; several are told apart by their model's name
+        Thread thread = daemon(created[0], only ? "stipple-worker" : "stipple-worker-" + model.name());
+        return new ModelWorker(model, queue, rate, metrics, created[0], thread);
     }
 
     private static Thread daemon(Runnable runnable, String name) {
@@ -82,8 +91,8 @@ public class GenerationService implements SmartLifecycle {
     }
 
     private static GenerationRequest defaultRequest(PipelineSpec spec) {
-        return new GenerationRequest("", "", spec.defaultWidth(), spec.defaultHeight(), spec.defaultSteps(),
-                spec.defaultGuidanceScale(), Guidance.of(spec, spec.defaultGuidanceScale()), spec.defaultSampler(), 0,
+        return new GenerationRequest(spec.name(), "", "", spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
+                spec.guidanceScaleOrDefault(), Guidance.of(spec, spec.guidanceScaleOrDefault()), spec.samplerOrDefault(), 0,
                 List.of(0L), null);
     }
 
@@ -92,12 +101,17 @@ public class GenerationService implements SmartLifecycle {
      * {@code POST /generate}).
      */
     public Job submit(GenerationRequest request, String client) {
-        if (running && !worker.isAlive()) {
+        ModelWorker worker = workerOf(request);
+        EngineMetrics metrics = worker.metrics();
+        AdmissionQueue queue = worker.queue();
+        ServiceRate serviceRate = worker.rate();
+        if (running && !worker.alive()) {
             metrics.rejected("worker_down");
-            throw new NotAcceptingException("The generation worker has stopped; this replica cannot serve requests");
+            throw new NotAcceptingException("The generation worker of \"" + request.model()
+                    + "\" has stopped; this replica cannot serve its requests");
         }
         long now = System.nanoTime();
-        Job job = new Job(UUID.randomUUID().toString(), request, client, request.workUnits(vaeScaleFactor), now,
+        Job job = new Job(UUID.randomUUID().toString(), request, client, workUnits(request, worker.model()), now,
                 now + timeout.toNanos());
         try {
             quotas.acquire(client, request.imageCount(), now, serviceRate.secondsFor(queue.work(), queue.size(), now));
@@ -127,10 +141,23 @@ public class GenerationService implements SmartLifecycle {
         }
     }
 
+    private static long workUnits(GenerationRequest request, ServedModel model) {
+        return request.workUnits(model.spec().vaeScaleFactor(), model.samplers().create(request.sampler(), request.eta()));
+    }
+
+    /** The validator only lets through requests for served models. */
+    private ModelWorker workerOf(GenerationRequest request) {
+        ModelWorker worker = workers.get(request.model());
+        if (worker == null) {
+            throw new IllegalArgumentException("no model \"" + request.model() + "\" is served");
+        }
+        return worker;
+    }
+
     /** The worker drops the expired job's rows at its next step boundary. */
     private void expire(Job job) {
         if (job.fail(JobFailure.DEADLINE_EXCEEDED, null)) {
-            metrics.failed(JobFailure.Reason.DEADLINE);
+            workerOf(job.request()).metrics().failed(JobFailure.Reason.DEADLINE);
         }
     }
 
@@ -152,7 +179,7 @@ public class GenerationService implements SmartLifecycle {
 
     /** 1-based place in the queue, or 0 once the job has left it. */
     public int queuePosition(Job job) {
-        return queue.position(job);
+        return workerOf(job.request()).queue().position(job);
     }
 
     /**
@@ -161,7 +188,7 @@ public class GenerationService implements SmartLifecycle {
      */
     public JobEvent subscribe(Job job, Consumer<JobEvent> listener) {
         JobEvent current = job.subscribe(listener);
-        return current instanceof JobEvent.Queued ? new JobEvent.Queued(queue.position(job)) : current;
+        return current instanceof JobEvent.Queued ? new JobEvent.Queued(queuePosition(job)) : current;
     }
 
     /**
@@ -173,35 +200,40 @@ public class GenerationService implements SmartLifecycle {
             return false;
         }
         job.requestCancel();
-        if (queue.remove(job) && job.cancel()) {
-            metrics.cancelled();
+        ModelWorker worker = workerOf(job.request());
+        if (worker.queue().remove(job) && job.cancel()) {
+            worker.metrics().cancelled();
         }
         return true;
     }
 
-    /** Ready to serve: the worker is alive, warmed up and admitting. */
+    /** Ready to serve: every model's worker is alive, warmed up and admitting. */
     public boolean ready() {
-        return running && worker.isAlive() && batcher.warm();
+        return running && workers.values().stream().allMatch(worker -> worker.alive() && worker.batcher().warm());
     }
 
-    /** Started, but the first model call at the default size is still running. */
+    /** Started, but a model's first call at its default size is still running. */
     public boolean warmingUp() {
-        return running && worker.isAlive() && !batcher.warm();
+        return running && workers.values().stream().allMatch(ModelWorker::alive)
+                && workers.values().stream().anyMatch(worker -> !worker.batcher().warm());
     }
 
     @Override
     public void start() {
         running = true;
-        worker.start();
+        workers.values().forEach(worker -> worker.thread().start());
     }
 
     @Override
     public void stop() {
-        // Closes the queue first: once isRunning() reads false, no submission is admitted any more.
-        batcher.stop(System.nanoTime() + grace.toNanos());
+        // Closes the queues first: once isRunning() reads false, no submission is admitted any more.
+        long deadline = System.nanoTime() + grace.toNanos();
+        workers.values().forEach(worker -> worker.batcher().stop(deadline));
         running = false;
         try {
-            worker.join(grace.toMillis() + 5_000);
+            for (ModelWorker worker : workers.values()) {
+                worker.thread().join(Math.max(0, (deadline - System.nanoTime()) / 1_000_000) + 5_000);
+            }
             deadlines.shutdownNow();
             encoders.shutdown();
             encoders.awaitTermination(5, TimeUnit.SECONDS);

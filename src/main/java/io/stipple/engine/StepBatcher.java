@@ -55,6 +55,7 @@ final class StepBatcher implements Runnable {
     private final EngineMetrics metrics;
     private final ServiceRate serviceRate;
     private final ExecutorService encoders;
+    private final ComputeTurns turns;
     private final LatentPreview preview;
     private final int previewEvery;
     private final int previewWidth;
@@ -74,7 +75,8 @@ final class StepBatcher implements Runnable {
     private volatile int activeRows;
 
     StepBatcher(LoadedPipeline models, SamplerCatalog samplers, AdmissionQueue queue, EngineMetrics metrics,
-            ServiceRate serviceRate, ExecutorService encoders, LatentPreview preview, EngineSettings settings) {
+            ServiceRate serviceRate, ExecutorService encoders, ComputeTurns turns, LatentPreview preview,
+            EngineSettings settings) {
         this.models = models;
         this.samplers = samplers;
         this.prompts = new PromptEncoder(models);
@@ -85,6 +87,7 @@ final class StepBatcher implements Runnable {
         this.metrics = metrics;
         this.serviceRate = serviceRate;
         this.encoders = encoders;
+        this.turns = turns;
         this.preview = preview;
         this.previewEvery = settings.previewEvery();
         this.previewWidth = settings.previewWidth();
@@ -117,7 +120,12 @@ final class StepBatcher implements Runnable {
         // The graph executor setting is thread-local, and re-optimizing for every new batch shape costs
         // more than it gains (docs/BENCHMARKS.md).
         JniUtils.setGraphExecutorOptimize(false);
-        warmUp();
+        turns.take();
+        try {
+            warmUp();
+        } finally {
+            turns.giveBack();
+        }
         try {
             while (true) {
                 long now = System.nanoTime();
@@ -126,19 +134,12 @@ final class StepBatcher implements Runnable {
                     failEverything();
                     return;
                 }
-                admit();
-                // An image-to-image job at strength 0 has no steps to take: it is finished on arrival.
-                decodeFinished();
-                if (groups.isEmpty()) {
+                if (!workOneTurn()) {
                     if (stopping && queue.size() == 0) {
                         return;
                     }
                     queue.awaitWork(IDLE_WAIT_MILLIS);
-                    continue;
                 }
-                step();
-                decodeFinished();
-                updateGauges();
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -150,11 +151,30 @@ final class StepBatcher implements Runnable {
         }
     }
 
+    /** Admits, steps and decodes while this model has the device; false when it had nothing to step. */
+    private boolean workOneTurn() {
+        turns.take();
+        try {
+            admit();
+            // An image-to-image job at strength 0 has no steps to take: it is finished on arrival.
+            decodeFinished();
+            if (groups.isEmpty()) {
+                return false;
+            }
+            step();
+            decodeFinished();
+            updateGauges();
+            return true;
+        } finally {
+            turns.giveBack();
+        }
+    }
+
     /** Requests that arrive meanwhile wait in the queue; a model that fails here still serves other sizes. */
     private void warmUp() {
         PipelineSpec spec = models.spec();
         try {
-            log.info("Warmed up at the default size {}x{} in {} ms", spec.defaultWidth(), spec.defaultHeight(),
+            log.info("Warmed up \"{}\" at its default size {}x{} in {} ms", spec.name(), spec.defaultWidth(), spec.defaultHeight(),
                     Math.round(models.warmUp()));
         } catch (RuntimeException e) {
             ErrorLog.write(log, "The model failed at its default size " + spec.defaultWidth() + "x"

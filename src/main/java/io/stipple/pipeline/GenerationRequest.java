@@ -1,12 +1,16 @@
 package io.stipple.pipeline;
 
+import io.stipple.sampling.Sampler;
 import java.util.List;
 
 /**
  * A validated request with every default resolved: exactly what the pipeline will run. Image {@code i}
  * uses {@code seeds.get(i)}. {@code init} is null for text-to-image, else the image to start from.
+ *
+ * @param model the name of the served model that runs it
  */
 public record GenerationRequest(
+        String model,
         String prompt,
         String negativePrompt,
         int width,
@@ -42,12 +46,12 @@ public record GenerationRequest(
      * time grows about linearly in each, so a 1024×1024, 150-step, 8-image request counts for what it costs,
      * hundreds of default ones, where a count of requests would call it one.
      */
-    public long workUnits(int vaeScaleFactor) {
-        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * walkedSteps() * rows();
+    public long workUnits(int vaeScaleFactor, Sampler sampler) {
+        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * walkedSteps(sampler) * rows();
     }
 
-    /** The steps that run: image-to-image walks only the last {@code int(steps × strength)} of them. */
-    public int walkedSteps() {
-        return init == null ? steps : Math.min((int) (steps * init.strength()), steps);
+    /** The steps that run: image-to-image walks only part of them, which part the sampler decides. */
+    public int walkedSteps(Sampler sampler) {
+        return sampler.walkedSteps(steps, init == null ? 1.0 : init.strength());
     }
 }

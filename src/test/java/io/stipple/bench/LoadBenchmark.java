@@ -65,7 +65,7 @@ class LoadBenchmark {
     @Test
     void measure() throws Exception {
         GenerationRequest request = validator.validate(new GenerateRequestBody(
-                "a red circle on a blue background", null, null, null, null, null, null, null, 1L, null, null, null, null));
+                "a red circle on a blue background", null, null, null, null, null, null, null, 1L, null, null, null, null, null));
         StringBuilder report = new StringBuilder();
         singleClientComparison(report, request);
         report.append("\n| clients | images/s | p50 ms | p90 ms | p99 ms | mean rows per U-Net call | requests |\n")

@@ -34,13 +34,15 @@ final class EngineTesting {
     static final Duration PATIENCE = Duration.ofSeconds(30);
     /** The one client the engine tests submit as, unless a test is about clients. */
     static final String CLIENT = "engine-test";
+    /** The name in the tiny fixture's pipeline.json, which the engine tests serve as their default model. */
+    static final String TINY = "tiny-fixture";
 
     private EngineTesting() {
     }
 
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,
             long seed, int images) {
-        return new GenerationRequest(prompt, "", width, height, steps, guidance, Guidance.classifierFree(guidance), sampler, 0.0,
+        return new GenerationRequest(TINY, prompt, "", width, height, steps, guidance, Guidance.classifierFree(guidance), sampler, 0.0,
                 LongStream.range(seed, seed + images).boxed().toList(), null);
     }
 

@@ -20,7 +20,7 @@ final class MixedLoad {
             request("a small purple star", 64, 64, 16, 0.0, "euler_a", 9),
             request("an orange ring", 32, 48, 8, 1.0, "ddim", 10),
             request("a blue cross", 64, 64, 30, 5.0, "euler_a", 11, 2),
-            new GenerationRequest("a white dot", "a black dot", 32, 48, 20, 12.0, Guidance.CLASSIFIER_FREE, "ddim", 0.5, List.of(12L), null),
+            new GenerationRequest(EngineTesting.TINY, "a white dot", "a black dot", 32, 48, 20, 12.0, Guidance.CLASSIFIER_FREE, "ddim", 0.5, List.of(12L), null),
             request("a black line", 64, 64, 20, 5.0, "dpmpp_2m", 42));
 
     /** The request under test in the middle of the others, in submission order. */

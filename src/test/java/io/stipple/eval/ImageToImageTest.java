@@ -48,7 +48,7 @@ class ImageToImageTest {
     }
 
     private BufferedImage generate(String prompt, long seed, InitImage init) {
-        GenerationRequest request = new GenerationRequest(prompt, "", 64, 64, 20, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(seed), init);
+        GenerationRequest request = new GenerationRequest(models.spec().name(), prompt, "", 64, 64, 20, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(seed), init);
         try {
             return ImageIO.read(new ByteArrayInputStream(pipeline.generate(request, 0).images().get(0).png()));
         } catch (IOException e) {

@@ -38,7 +38,7 @@ final class ShapeEvaluator {
     static Generator through(GenerationPipeline pipeline, PipelineSpec spec, int steps, double guidance,
             String sampler) {
         return (caption, seed) -> {
-            GenerationRequest request = new GenerationRequest(caption, "", spec.defaultWidth(), spec.defaultHeight(),
+            GenerationRequest request = new GenerationRequest(spec.name(), caption, "", spec.defaultWidth(), spec.defaultHeight(),
                     steps, guidance, Guidance.of(spec, guidance), sampler, 0.0, List.of(seed), null);
             byte[] png = pipeline.generate(request, 0).images().get(0).png();
             return ImageIO.read(new ByteArrayInputStream(png));

@@ -46,7 +46,7 @@ class InpaintingUnetTest {
     }
 
     private static GenerationRequest request(InitImage init) {
-        return new GenerationRequest("a red circle", "", SIDE, SIDE, 6, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(11L), init);
+        return new GenerationRequest("tiny-inpainting-probe", "a red circle", "", SIDE, SIDE, 6, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(11L), init);
     }
 
     @Test

@@ -11,7 +11,7 @@ import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
-import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
@@ -60,17 +60,18 @@ public class A1111Controller {
     private final GenerationService service;
     private final WaitingAnswers answers;
     private final AccessMode access;
+    private final ServedModels models;
+    /** The default model's: what A1111 clients see as the loaded checkpoint. */
     private final PipelineSpec spec;
-    private final String modelSource;
 
     public A1111Controller(RequestValidator validator, GenerationService service, WaitingAnswers answers,
-            AccessMode access, LoadedPipeline models) {
+            AccessMode access, ServedModels models) {
         this.validator = validator;
         this.service = service;
         this.answers = answers;
         this.access = access;
-        this.spec = models.spec();
-        this.modelSource = models.directory().root().toString();
+        this.models = models;
+        this.spec = models.defaultModel().spec();
     }
 
     @Operation(summary = "Text to image (AUTOMATIC1111)")
@@ -99,22 +100,18 @@ public class A1111Controller {
     }
 
     private GenerateRequestBody stippleBody(GenerationBody body, Double strength) {
-        checkModel(body.overrideSettings());
         String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(), spec.samplerOrDefault());
         Long seed = body.seed() == null || body.seed() == -1 ? null : body.seed();
         Integer images = body.batchSize() == null && body.nIter() == null ? null
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
         return new GenerateRequestBody(body.prompt(), body.negativePrompt(), body.width(), body.height(), body.steps(),
-                body.cfgScale(), sampler, body.eta(), seed, images, null, strength, null);
+                body.cfgScale(), sampler, body.eta(), seed, images, null, strength, null, checkpoint(body.overrideSettings()));
     }
 
-    /** A checkpoint asked for by name must be the one served: A1111 would load it, Stipple serves one model. */
-    private void checkModel(Map<String, Object> settings) {
+    /** A checkpoint asked for by name selects that served model, as A1111 would load it; the validator refuses others. */
+    private static String checkpoint(Map<String, Object> settings) {
         Object checkpoint = settings == null ? null : settings.get("sd_model_checkpoint");
-        if (checkpoint != null && !checkpoint.equals(spec.name())) {
-            throw new InvalidRequestException("sd_model_checkpoint", "unknown checkpoint \"" + checkpoint
-                    + "\"; this server serves \"" + spec.name() + "\"");
-        }
+        return checkpoint == null ? null : checkpoint.toString();
     }
 
     private DeferredResult<Map<String, Object>> generate(GenerationBody body, GenerationRequest request,
@@ -287,17 +284,19 @@ public class A1111Controller {
         return List.of();
     }
 
-    @Operation(summary = "The model, as A1111's checkpoint list (AUTOMATIC1111)")
+    @Operation(summary = "The served models, as A1111's checkpoint list (AUTOMATIC1111)")
     @GetMapping(PATH + "sd-models")
     public List<Map<String, Object>> models() {
-        Map<String, Object> model = new LinkedHashMap<>();
-        model.put("title", spec.name());
-        model.put("model_name", spec.name());
-        model.put("hash", null);
-        model.put("sha256", null);
-        model.put("filename", modelSource);
-        model.put("config", null);
-        return List.of(model);
+        return models.all().stream().map(served -> {
+            Map<String, Object> model = new LinkedHashMap<>();
+            model.put("title", served.name());
+            model.put("model_name", served.name());
+            model.put("hash", null);
+            model.put("sha256", null);
+            model.put("filename", served.pipeline().directory().root().toString());
+            model.put("config", null);
+            return model;
+        }).toList();
     }
 
     @Operation(summary = "Settings: the checkpoint served (AUTOMATIC1111)")
@@ -312,11 +311,18 @@ public class A1111Controller {
         return options;
     }
 
-    /** Only the checkpoint is a setting here, and only the served one can be chosen; other settings are ignored. */
+    /**
+     * Only the checkpoint is a setting here, and only a served one can be chosen; nothing is kept, since a request
+     * names its model in its own override_settings. Other settings are ignored.
+     */
     @Operation(summary = "Change settings (AUTOMATIC1111)")
     @PostMapping(path = PATH + "options", consumes = MediaType.APPLICATION_JSON_VALUE)
     public Map<String, Object> setOptions(@RequestBody Map<String, Object> settings) {
-        checkModel(settings);
+        String checkpoint = checkpoint(settings);
+        if (checkpoint != null && models.find(checkpoint).isEmpty()) {
+            throw new InvalidRequestException("sd_model_checkpoint", "unknown checkpoint \"" + checkpoint
+                    + "\"; served: " + String.join(", ", models.names()));
+        }
         return Map.of();
     }
 }

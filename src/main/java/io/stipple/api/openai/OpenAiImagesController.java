@@ -126,7 +126,7 @@ public class OpenAiImagesController {
             height = Integer.parseInt(matcher.group(2));
         }
         return new GenerateRequestBody(prompt, null, width, height, steps(quality), null, null, null, null, n, null,
-                strength, null);
+                strength, null, null);
     }
 
     /** OpenAI's quality as denoising steps: low half the model's default, high (or hd) twice it, else the default. */
