@@ -12,7 +12,8 @@ import org.springframework.util.unit.DataSize;
  * {@code stipple.*} settings.
  *
  * @param modelDir pipeline directory to serve, and the default model unless {@code defaultModel} says otherwise
- * @param models   more pipeline directories to serve; the models embedded in the application are always served too
+ * @param models   more pipeline directories to serve
+ * @param embeddedModels whether the models embedded in the application are served beside the configured ones
  * @param defaultModel the name (in its pipeline.json) of the model that requests naming none get; unset, the
  *                 {@code modelDir}'s model, else the embedded default model
  * @param device   where the pipeline runs: auto (CUDA when present), cpu or gpu
@@ -24,6 +25,7 @@ import org.springframework.util.unit.DataSize;
 public record StippleProperties(
         Path modelDir,
         @DefaultValue List<Path> models,
+        @DefaultValue("true") boolean embeddedModels,
         String defaultModel,
         @DefaultValue("auto") DeviceSetting device,
         Integer cpuThreads,

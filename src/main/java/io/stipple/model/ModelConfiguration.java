@@ -29,13 +29,19 @@ class ModelConfiguration {
     @Bean(destroyMethod = "close")
     ServedModels servedModels(StippleProperties properties) {
         Map<PipelineDirectory, String> directories = new LinkedHashMap<>();
-        EmbeddedModel.extractAll().forEach(root -> directories.put(PipelineDirectory.open(root), EMBEDDED));
+        if (properties.embeddedModels()) {
+            EmbeddedModel.extractAll().forEach(root -> directories.put(PipelineDirectory.open(root), EMBEDDED));
+        }
         List<Path> configured = new ArrayList<>();
         if (properties.modelDir() != null) {
             configured.add(properties.modelDir());
         }
         configured.addAll(properties.models());
         configured.forEach(root -> directories.put(PipelineDirectory.open(root), root.toString()));
+        if (directories.isEmpty()) {
+            throw new IllegalArgumentException("Nothing to serve: stipple.embedded-models is false and neither "
+                    + "stipple.model-dir nor stipple.models names a pipeline directory");
+        }
 
         Device device = properties.device().resolve();
         // libtorch's intra-op pool is one per process, so it is sized for the largest model

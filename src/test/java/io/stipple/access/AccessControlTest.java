@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
  * do not; a client sees only its own jobs.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.cors.allowed-origins=https://frontend.example",
         "stipple.security.api-keys[0].name=frontend",
         "stipple.security.api-keys[0].key=" + AccessControlTest.FRONTEND_KEY})

@@ -26,7 +26,7 @@ import tools.jackson.databind.JsonNode;
  * and the queue's order is the order of completion.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.batch.max-rows=2",
         "stipple.clients.requests-per-minute=8",
         "stipple.clients.concurrent-images=6",

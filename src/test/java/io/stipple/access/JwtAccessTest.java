@@ -35,7 +35,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * to an API key; here {@code /actuator/prometheus} is protected too.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.security.protect-prometheus=true",
         "stipple.security.api-keys[0].name=scraper",
         "stipple.security.api-keys[0].key=" + JwtAccessTest.SCRAPER_KEY})

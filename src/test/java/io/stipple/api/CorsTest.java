@@ -25,7 +25,7 @@ import org.springframework.test.context.NestedTestConfiguration.EnclosingConfigu
 
 /** Cross-origin access ({@code stipple.cors.allowed-origins}) over real HTTP, as a browser would ask. */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.cors.allowed-origins=https://frontend.example"})
 class CorsTest {
     private static final String ALLOWED = "https://frontend.example";
@@ -110,7 +110,7 @@ class CorsTest {
     /** With {@code stipple.cors.allowed-origins} unset no origin is allowed. */
     @Nested
     @NestedTestConfiguration(EnclosingConfiguration.OVERRIDE)
-    @SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+    @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
     class ByDefault {
         @LocalServerPort
         int port;

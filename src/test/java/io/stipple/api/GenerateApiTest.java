@@ -37,7 +37,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /** {@code POST /generate}, {@code GET /v1/model} and the actuator endpoints over real HTTP, on the tiny fixture. */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class GenerateApiTest {
     private static final String PROMPT = "a red circle on a blue background";

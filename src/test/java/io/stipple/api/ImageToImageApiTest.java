@@ -23,7 +23,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /** {@code init_image}, {@code strength} and {@code mask_image} over real HTTP on the tiny fixture: what is accepted, and every refusal. */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class ImageToImageApiTest {
     @LocalServerPort
     int port;

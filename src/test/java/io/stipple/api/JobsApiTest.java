@@ -40,7 +40,7 @@ import tools.jackson.databind.JsonNode;
  * start of a job observable without racing the (fast) tiny model.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.batch.max-rows=2",
         "stipple.queue.capacity=2",
         "stipple.jobs.events-heartbeat=100ms"})

@@ -36,13 +36,13 @@ import tools.jackson.databind.node.ObjectNode;
  * there, the request schema has the wire names and exactly the bounds the validator enforces, and its
  * example really works.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class OpenApiTest {
     /** A 1×1 PNG, base64. */
     private static final String ONE_PIXEL_PNG =
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
     private static final List<String> WIRE_NAMES = List.of("prompt", "negative_prompt", "width", "height", "steps",
-            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image");
+            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model");
 
     @LocalServerPort
     int port;
@@ -78,6 +78,8 @@ class OpenApiTest {
                 Map.entry("/v1/jobs/{id}/events", Set.of("get")),
                 Map.entry("/v1/jobs/{id}/images/{n}", Set.of("get")),
                 Map.entry("/v1/model", Set.of("get")),
+                Map.entry("/v1/models", Set.of("get")),
+                Map.entry("/v1/models/{name}", Set.of("get")),
                 Map.entry("/v1/images/generations", Set.of("post")),
                 Map.entry("/v1/images/edits", Set.of("post")),
                 Map.entry("/sdapi/v1/txt2img", Set.of("post")),

@@ -22,7 +22,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 
 /** A full admission queue refuses work with 429 and Retry-After, and never harms the requests it admitted. */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.queue.capacity=1"})
 class QueueLimitTest {
     private static final int REQUESTS = 6;

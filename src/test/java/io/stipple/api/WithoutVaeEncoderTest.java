@@ -37,6 +37,7 @@ class WithoutVaeEncoderTest {
             }
         }
         registry.add("stipple.model-dir", copy::toString);
+        registry.add("stipple.embedded-models", () -> "false");
     }
 
     @Test

@@ -54,7 +54,7 @@ import org.w3c.dom.NodeList;
  * answers and set variables the application binds; compose.yaml, Prometheus and Grafana fit together and
  * the dashboard only queries metrics the server exports.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class DockerFilesTest {
     private static final String CPU = "docker/Dockerfile";
     private static final String CUDA = "docker/Dockerfile.cuda";

@@ -64,7 +64,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * {@link CustomResources} for KEDA and kustomize), and they agree with each other and with the
  * application: probe paths it serves, its port, settings it binds, metrics it exports, its shutdown time.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class KubernetesManifestsTest {
     private static final String LIVENESS = "/actuator/health/liveness";
     private static final String READINESS = "/actuator/health/readiness";

@@ -28,7 +28,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * a time (two rows) makes the second wait in the queue.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.request.timeout=300ms",
         "stipple.batch.max-rows=2"})
 class DeadlineTest {

@@ -11,7 +11,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /** With {@code stipple.batch.exact=true} a request under load gives the very bytes it gives alone. */
 @SpringBootTest(properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.batch.exact=true"})
 class ExactBatchingTest {
     @Autowired

@@ -53,6 +53,7 @@ class FaultIsolationTest {
         TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
         TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
         properties.add("stipple.model-dir", directory::toString);
+        properties.add("stipple.embedded-models", () -> "false");
     }
 
     @Test

@@ -32,7 +32,7 @@ class GracefulShutdownTest {
     @Test
     void closingFinishesWhatFitsTheGracePeriodAndFailsTheRest() throws Exception {
         ConfigurableApplicationContext context = new SpringApplicationBuilder(StippleApplication.class).properties(
-                "stipple.model-dir=src/test/resources/pipelines/tiny",
+                "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
                 "server.port=0",
                 "stipple.shutdown.grace=" + GRACE.toMillis() + "ms",
                 // Room for four quick jobs next to the long one: the other four wait in the queue.

@@ -17,7 +17,7 @@ import org.springframework.boot.test.context.SpringBootTest;
 
 /** An engine with room for one running job and one waiting refuses the next, saying when to retry. */
 @SpringBootTest(properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.queue.capacity=1",
         "stipple.batch.max-rows=2"})
 class QueueFullTest {

@@ -68,6 +68,7 @@ class ShapesEvaluation {
         String directory = System.getProperty(MODEL_DIR);
         if (directory != null && !directory.isBlank()) {
             registry.add("stipple.model-dir", () -> directory);
+            registry.add("stipple.embedded-models", () -> "false");
         }
     }
 

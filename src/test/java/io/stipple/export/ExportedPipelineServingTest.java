@@ -30,7 +30,7 @@ class ExportedPipelineServingTest {
     @CsvSource({"sd15-tiny, 64, 64, dpmpp_2m", "sd2-tiny, 32, 16, dpmpp_2m"})
     void servesTheExportAloneAndBatched(String reference, int defaultSide, int sizeMultiple, String sampler) {
         try (ConfigurableApplicationContext context = new SpringApplicationBuilder(StippleApplication.class)
-                .properties("stipple.model-dir=" + Exporter.exported(reference), "server.port=0").run()) {
+                .properties("stipple.model-dir=" + Exporter.exported(reference), "stipple.embedded-models=false", "server.port=0").run()) {
             StippleHttp http = new StippleHttp(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
             JsonNode model = json(http.get("/v1/model"));
             assertEquals(reference, model.get("name").asString());

@@ -26,7 +26,7 @@ class BrokenModelStartupTest {
 
     private Throwable startupFailure() {
         SpringApplicationBuilder application = new SpringApplicationBuilder(StippleApplication.class)
-                .properties("stipple.model-dir=" + directory, "server.port=0");
+                .properties("stipple.model-dir=" + directory, "stipple.embedded-models=false", "server.port=0");
         Exception e = assertThrows(Exception.class, () -> application.run());
         return NestedExceptionUtils.getRootCause(e);
     }

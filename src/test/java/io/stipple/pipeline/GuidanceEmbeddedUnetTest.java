@@ -30,7 +30,7 @@ import org.springframework.boot.test.context.SpringBootTest;
  * (src/tools/fixture/make_probe_pipelines.py) that predicts ε[c] = timestep_cond[c], so replaying the sampler with
  * that ε here must give the served image byte for byte, alone, in the engine, and batched with other scales.
  */
-@SpringBootTest(properties = "stipple.model-dir=src/test/resources/pipelines/tiny-guidance-embedded")
+@SpringBootTest(properties = {"stipple.model-dir=src/test/resources/pipelines/tiny-guidance-embedded", "stipple.embedded-models=false"})
 class GuidanceEmbeddedUnetTest {
     private static final int SIDE = 32;
 

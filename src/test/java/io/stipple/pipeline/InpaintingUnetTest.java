@@ -31,7 +31,7 @@ import org.springframework.boot.test.context.SpringBootTest;
  * text-to-image (mask all ones, blank image), inpainting below strength 1 (from the noised image) and at
  * strength 1 (from pure noise, as diffusers' inpaint pipeline starts).
  */
-@SpringBootTest(properties = "stipple.model-dir=src/test/resources/pipelines/tiny-inpainting")
+@SpringBootTest(properties = {"stipple.model-dir=src/test/resources/pipelines/tiny-inpainting", "stipple.embedded-models=false"})
 class InpaintingUnetTest {
     private static final int SIDE = 32;
 

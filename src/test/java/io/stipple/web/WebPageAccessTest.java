@@ -18,7 +18,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * generated image only appears once that stream has said the job succeeded).
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.security.api-keys[0].name=web",
         "stipple.security.api-keys[0].key=" + WebPageAccessTest.KEY})
 @Timeout(90)

@@ -31,7 +31,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * and a mask painted with the brush (real pointer input). Each result is byte-for-byte what the API gives for
  * the same request, so the page sends the file's exact pixels and the strokes as the mask.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 @Timeout(90)
 class WebPageImageTest {
     @RegisterExtension

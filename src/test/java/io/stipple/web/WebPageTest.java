@@ -32,7 +32,7 @@ import tools.jackson.databind.JsonNode;
  * the third away with 429, without racing the fast tiny model.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.batch.max-rows=2",
         "stipple.queue.capacity=1",
         "stipple.preview.every=1"})

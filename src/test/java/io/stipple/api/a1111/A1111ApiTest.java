@@ -24,7 +24,7 @@ import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
 /** AUTOMATIC1111's API over real HTTP on the tiny fixture: answers in A1111's shape, progress, interrupt, errors. */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny",
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.preview.every=1"})
 class A1111ApiTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();

@@ -41,7 +41,7 @@ import tools.jackson.databind.node.ObjectNode;
  * </ul>
  * Sizes are the clients' own; the tiny fixture serves them quickly.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class A1111ClientsTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
     /** SillyTavern's Authorization with its default empty auth setting: base64 of the empty string. */

@@ -18,7 +18,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
 
 /** OpenAI's Images API over real HTTP on the tiny fixture: the answer's exact shape, URLs, and errors in OpenAI's shape. */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class OpenAiImagesApiTest {
     @LocalServerPort
     int port;

@@ -25,7 +25,7 @@ import tools.jackson.databind.json.JsonMapper;
  * installed from the npm registry on first use) calling {@code images.generate} and {@code images.edit}
  * against the real server, as an application pointed at Stipple would.
  */
-@SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.model-dir=src/test/resources/pipelines/tiny")
+@SpringBootTest(webEnvironment = RANDOM_PORT, properties = {"stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false"})
 class OpenAiNodeClientTest {
     @LocalServerPort
     int port;

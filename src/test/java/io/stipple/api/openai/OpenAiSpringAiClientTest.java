@@ -22,7 +22,7 @@ import org.springframework.boot.test.web.server.LocalServerPort;
  * SDK) with its base URL pointed at the real server, with an API key since access control is on here.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny",
+        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         "stipple.security.api-keys[0].name=spring-ai",
         "stipple.security.api-keys[0].key=" + OpenAiSpringAiClientTest.KEY})
 class OpenAiSpringAiClientTest {
