@@ -1,4 +1,4 @@
-// Stipple's web page. It uses only the public API (GET /v1/model, POST /v1/jobs, the job's event
+// Stipple's web page. It uses only the public API (GET /v1/models, POST /v1/jobs, the job's event
 // stream, DELETE /v1/jobs/{id}, GET /v1/jobs/{id}/images/{n}), so it doubles as an example client.
 // When the server asks for an API key (401), the page asks the user once, keeps the key in this
 // browser's storage and sends it on every call, the event streams included.
@@ -22,6 +22,8 @@ const forgetKey = document.getElementById("forget-key");
 const KEY_STORAGE = "stipple.apiKey";
 const NUMBER_FIELDS = ["steps", "guidance_scale", "num_images", "width", "height"];
 const SEED_DIGITS = /^\d+$/;
+/** The served models by name, as GET /v1/models describes them. */
+const models = new Map();
 
 forgetKey.hidden = !localStorage.getItem(KEY_STORAGE);
 forgetKey.addEventListener("click", () => {
@@ -37,21 +39,32 @@ form.addEventListener("submit", (event) => {
 });
 
 async function loadModel() {
-  const label = document.getElementById("model");
   try {
-    const response = await api("v1/model", {headers: {Accept: "application/json"}});
+    const response = await api("v1/models", {headers: {Accept: "application/json"}});
     if (!response.ok) throw await problemOf(response);
-    const model = await response.json();
-    label.textContent = `${model.name} · ${model.device}`;
-    label.title = model.description || "";
-    applyModel(model);
+    const served = await response.json();
+    served.models.forEach((model) => models.set(model.name, model));
+    const select = form.elements.model;
+    select.replaceChildren(...served.models.map((model) => new Option(model.name, model.name)));
+    select.value = served.default;
+    select.addEventListener("change", () => applyModel(models.get(select.value)));
+    applyModel(models.get(served.default));
   } catch (problem) {
-    label.textContent = "Model unavailable";
+    document.getElementById("model").textContent = "Model unavailable";
     showProblem(problem);
   }
 }
 
-function applyModel({defaults, limits, samplers}) {
+/** The chosen model's defaults and limits fill the form; a guidance-embedded model takes no negative prompt. */
+function applyModel({name, description, device, guidance_embedded, defaults, limits, samplers}) {
+  const label = document.getElementById("model");
+  label.textContent = `${name} · ${device}`;
+  label.title = description || "";
+  const negative = form.elements.negative_prompt;
+  negative.disabled = guidance_embedded;
+  if (guidance_embedded) negative.value = "";
+  negative.placeholder = guidance_embedded ? "not used: this model embeds the guidance scale"
+      : "what to steer away from (optional)";
   const sampler = form.elements.sampler;
   sampler.replaceChildren(...samplers.map((name) => new Option(name, name)));
   sampler.value = defaults.sampler;
@@ -77,7 +90,7 @@ function syncSeedField() {
 /** The request as the form describes it; the server, not the page, decides what is valid. */
 function readForm() {
   const fields = form.elements;
-  const request = {prompt: fields.prompt.value, sampler: fields.sampler.value};
+  const request = {prompt: fields.prompt.value, model: fields.model.value, sampler: fields.sampler.value};
   if (fields.negative_prompt.value) request.negative_prompt = fields.negative_prompt.value;
   for (const name of NUMBER_FIELDS) {
     const text = fields[name].value.trim();
@@ -192,6 +205,10 @@ function maskImage() {
 
 function fillForm(parameters, seed) {
   const fields = form.elements;
+  if (models.has(parameters.model) && fields.model.value !== parameters.model) {
+    fields.model.value = parameters.model;
+    applyModel(models.get(parameters.model));
+  }
   fields.prompt.value = parameters.prompt;
   fields.negative_prompt.value = parameters.negative_prompt || "";
   fields.sampler.value = parameters.sampler;
@@ -395,7 +412,7 @@ async function imageCard(job, image, startImage) {
   card.querySelector(".card-prompt").textContent = parameters.prompt;
   card.querySelector(".card-meta").textContent = [
     `seed ${seed}`, parameters.sampler, `${parameters.steps} steps`, `guidance ${parameters.guidance_scale}`,
-    `${image.width}×${image.height}`, `${Math.round(job.timings_ms.total)} ms`,
+    `${image.width}×${image.height}`, `${Math.round(job.timings_ms.total)} ms`, parameters.model,
   ].join(" · ");
   if (parameters.negative_prompt) card.querySelector(".card-prompt").title = `not: ${parameters.negative_prompt}`;
   const download = card.querySelector(".download");

@@ -230,7 +230,7 @@ class ApiDescription implements OpenApiCustomizer {
         return example(
                 "images", List.of(example("index", 0, "seed", EXAMPLE_REQUEST.get("seed"), "width", defaults.width(), "height",
                         defaults.height(), "png_base64", "iVBORw0KGgoAAAANSUhEUgAA…")),
-                "parameters", example("prompt", EXAMPLE_REQUEST.get("prompt"), "negative_prompt", "",
+                "parameters", example("model", model.name(), "prompt", EXAMPLE_REQUEST.get("prompt"), "negative_prompt", "",
                         "width", defaults.width(), "height", defaults.height(), "steps", defaults.steps(),
                         "guidance_scale", defaults.guidanceScale(), "sampler", defaults.sampler(), "eta",
                         defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1),

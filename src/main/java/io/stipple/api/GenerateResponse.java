@@ -36,6 +36,7 @@ public record GenerateResponse(
     }
 
     public record Parameters(
+            @JsonProperty("model") String model,
             @JsonProperty("prompt") String prompt,
             @JsonProperty("negative_prompt") String negativePrompt,
             @JsonProperty("width") int width,
@@ -48,7 +49,7 @@ public record GenerateResponse(
             @JsonProperty("num_images") int numImages) {
 
         static Parameters of(GenerationRequest request) {
-            return new Parameters(request.prompt(), request.negativePrompt(), request.width(), request.height(),
+            return new Parameters(request.model(), request.prompt(), request.negativePrompt(), request.width(), request.height(),
                     request.steps(), request.guidanceScale(), request.sampler(), request.eta(),
                     request.seeds().get(0), request.imageCount());
         }
