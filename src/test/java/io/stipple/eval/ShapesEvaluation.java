@@ -57,6 +57,8 @@ class ShapesEvaluation {
     private static final long FIRST_IMAGE_SEED = 1000;
     private static final double[] GUIDANCE_SWEEP = {1, 3, 5, 7.5};
     private static final int[] STEPS_SWEEP = {5, 10, 20, 30};
+    /** A consistency model (default sampler lcm) is made for a few steps; more than 8 only costs. */
+    private static final int[] FEW_STEPS_SWEEP = {1, 2, 4, 8};
     private static final int GRID_COLUMNS = 8;
     private static final int GRID_ROWS = 6;
     private static final int PROGRESS_EVERY = 50;
@@ -152,7 +154,8 @@ class ShapesEvaluation {
     private static List<List<Settings>> sweeps(Settings d) {
         return List.of(
                 Arrays.stream(GUIDANCE_SWEEP).mapToObj(g -> new Settings(d.steps(), g, d.sampler())).toList(),
-                Arrays.stream(STEPS_SWEEP).mapToObj(n -> new Settings(n, d.guidance(), d.sampler())).toList(),
+                Arrays.stream("lcm".equals(d.sampler()) ? FEW_STEPS_SWEEP : STEPS_SWEEP)
+                        .mapToObj(n -> new Settings(n, d.guidance(), d.sampler())).toList(),
                 SamplerCatalog.NAMES.stream().map(name -> new Settings(d.steps(), d.guidance(), name)).toList());
     }
 

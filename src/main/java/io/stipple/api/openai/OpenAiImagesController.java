@@ -9,7 +9,7 @@ import io.stipple.api.RequestValidator;
 import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
-import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModel;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
@@ -53,16 +53,11 @@ public class OpenAiImagesController {
     private final RequestValidator validator;
     private final GenerationService service;
     private final WaitingAnswers answers;
-    private final String modelName;
-    private final int defaultSteps;
 
-    public OpenAiImagesController(RequestValidator validator, GenerationService service, WaitingAnswers answers,
-            LoadedPipeline models) {
+    public OpenAiImagesController(RequestValidator validator, GenerationService service, WaitingAnswers answers) {
         this.validator = validator;
         this.service = service;
         this.answers = answers;
-        this.modelName = models.spec().name();
-        this.defaultSteps = models.spec().stepsOrDefault();
     }
 
     @Operation(summary = "Create images (OpenAI Images API)", description = "OpenAI's parameters and answer; "
@@ -110,11 +105,10 @@ public class OpenAiImagesController {
         return answer(request, output, servletRequest);
     }
 
+    /** {@code model} names a served model (OpenAI's own names are not served); absent, the default one. */
     private GenerateRequestBody stippleBody(String prompt, String model, Integer n, String size, String quality,
             Double strength) {
-        if (model != null && !model.equals(modelName)) {
-            throw invalid("model", "unknown model \"" + model + "\"; this server serves \"" + modelName + "\"");
-        }
+        ServedModel served = validator.model(model);
         Integer width = null;
         Integer height = null;
         if (size != null && !size.equals("auto")) {
@@ -125,18 +119,19 @@ public class OpenAiImagesController {
             width = Integer.parseInt(matcher.group(1));
             height = Integer.parseInt(matcher.group(2));
         }
-        return new GenerateRequestBody(prompt, null, width, height, steps(quality), null, null, null, null, n, null,
-                strength, null, null);
+        return new GenerateRequestBody(prompt, null, width, height, steps(quality, served), null, null, null, null, n,
+                null, strength, null, model);
     }
 
     /** OpenAI's quality as denoising steps: low half the model's default, high (or hd) twice it, else the default. */
-    private Integer steps(String quality) {
+    private Integer steps(String quality, ServedModel model) {
         if (quality == null) {
             return null;
         }
+        int defaultSteps = model.spec().stepsOrDefault();
         return switch (quality) {
             case "low" -> Math.max(1, defaultSteps / 2);
-            case "high", "hd" -> Math.min(defaultSteps * 2, validator.maxSteps());
+            case "high", "hd" -> Math.min(defaultSteps * 2, validator.maxSteps(model));
             case "medium", "standard", "auto" -> defaultSteps;
             default -> throw invalid("quality", "quality must be one of low, medium, high, standard, hd or auto, got \""
                     + quality + "\"");

@@ -90,7 +90,7 @@ class A1111ApiTest {
         assertEquals(200, http.post("/sdapi/v1/options", StippleHttp.body("sd_model_checkpoint", "tiny-fixture",
                 "CLIP_stop_at_last_layers", 2)).statusCode());
         assertError(http.post("/sdapi/v1/options", StippleHttp.body("sd_model_checkpoint", "v1-5-pruned.safetensors")),
-                400, "unknown checkpoint \"v1-5-pruned.safetensors\"; this server serves \"tiny-fixture\"");
+                400, "unknown checkpoint \"v1-5-pruned.safetensors\"; served: tiny-fixture");
     }
 
     @Test

@@ -73,7 +73,7 @@ class OpenAiImagesApiTest {
     @Test
     void errorsComeInOpenAisShapeWithTheParameterNamed() {
         assertError(http.post("/v1/images/generations", StippleHttp.body("prompt", "x", "model", "dall-e-3")), 400,
-                "model", "unknown model \"dall-e-3\"; this server serves \"tiny-fixture\"");
+                "model", "unknown model \"dall-e-3\"; served: tiny-fixture");
         assertError(http.post("/v1/images/generations", StippleHttp.body("prompt", "x", "n", 99)), 400, "n",
                 "num_images must be between 1 and 8, got 99");
         assertError(http.post("/v1/images/generations", StippleHttp.body("prompt", "x", "size", "1024")), 400, "size",
