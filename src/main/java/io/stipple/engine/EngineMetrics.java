@@ -22,7 +22,7 @@ final class EngineMetrics {
     private final Counter cancellations;
     private final Tags model;
 
-    /** Every meter but the process-wide NDArray count is tagged with its model's name. */
+    /** One model's meters, tagged with its name. */
     EngineMetrics(MeterRegistry registry, String model, Supplier<Number> queueDepth, Supplier<Number> queueWork,
             Supplier<Number> activeImages, Supplier<Number> activeRows) {
         this.registry = registry;
@@ -35,10 +35,6 @@ final class EngineMetrics {
                 .register(registry);
         Gauge.builder("stipple.active.rows", activeRows).tags(this.model)
                 .description("U-Net rows of the images being denoised").register(registry);
-        NDManager system = systemManager();
-        Gauge.builder("stipple.ndarrays.live", () -> system.getManagedArrays().size())
-                .description("NDArrays alive in the process: a count that grows with requests is a leak")
-                .register(registry);
         batchRows = DistributionSummary.builder("stipple.batch.rows").tags(this.model).description("Rows per U-Net call")
                 .publishPercentileHistogram().serviceLevelObjectives(1, 2, 4, 8, 16, 32).register(registry);
         stepDuration = Timer.builder("stipple.step.duration").tags(this.model).description("One batched denoising step")
@@ -47,6 +43,14 @@ final class EngineMetrics {
                 .publishPercentileHistogram().register(registry);
         imagesGenerated = Counter.builder("stipple.images.generated").tags(this.model).register(registry);
         cancellations = Counter.builder("stipple.cancellations").tags(this.model).register(registry);
+    }
+
+    /** The meters of the whole process, registered once however many models it serves. */
+    static void registerProcessMeters(MeterRegistry registry) {
+        NDManager system = systemManager();
+        Gauge.builder("stipple.ndarrays.live", () -> system.getManagedArrays().size())
+                .description("NDArrays alive in the process: a count that grows with requests is a leak")
+                .register(registry);
     }
 
     /**

@@ -58,6 +58,7 @@ public class GenerationService implements SmartLifecycle {
                 runnable -> daemon(runnable, "stipple-encoder"));
         this.deadlines = new ScheduledThreadPoolExecutor(1, runnable -> daemon(runnable, "stipple-deadlines"));
         this.deadlines.setRemoveOnCancelPolicy(true);
+        EngineMetrics.registerProcessMeters(registry);
         ComputeTurns turns = new ComputeTurns();
         for (ServedModel model : models.all()) {
             workers.put(model.name(), worker(model, properties, registry, turns, models.all().size() == 1));

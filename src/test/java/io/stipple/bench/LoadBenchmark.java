@@ -6,7 +6,9 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.api.GenerateRequestBody;
 import io.stipple.api.RequestValidator;
 import io.stipple.engine.GenerationService;
-import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModel;
+import io.stipple.model.ServedModels;
+import io.stipple.testing.StippleHttp;
 import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GenerationRequest;
 import java.net.URI;
@@ -19,6 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -32,9 +35,9 @@ import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 
 /**
- * Drives the real server over HTTP with 1, 2, 4, 8 and 16 concurrent clients sending the default request
- * (embedded model, PNG responses) and reports throughput, latency percentiles and the mean rows per
- * U-Net call, next to a plain serial loop over the same model in-process. Run with
+ * Drives the real server over HTTP with 1, 2, 4, 8 and 16 concurrent clients sending each served model's
+ * default request (the embedded models, PNG responses) and reports throughput, latency percentiles and the mean
+ * rows per U-Net call, next to a plain serial loop over the same model in-process. Run with
  * {@code mvn test -Pbenchmark}; results go to stdout and {@code target/benchmarks/load.md}.
  */
 @Tag("benchmark")
@@ -45,13 +48,13 @@ class LoadBenchmark {
     private static final Duration MEASURE = Duration.ofSeconds(15);
     private static final Duration ROUND = Duration.ofSeconds(5);
     private static final int ROUNDS = 5;
-    private static final String BODY = "{\"prompt\":\"a red circle on a blue background\"}";
+    private static final String PROMPT = "a red circle on a blue background";
 
     @LocalServerPort
     int port;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels models;
 
     @Autowired
     RequestValidator validator;
@@ -64,21 +67,30 @@ class LoadBenchmark {
 
     @Test
     void measure() throws Exception {
-        GenerationRequest request = validator.validate(new GenerateRequestBody(
-                "a red circle on a blue background", null, null, null, null, null, null, null, 1L, null, null, null, null, null));
         StringBuilder report = new StringBuilder();
-        singleClientComparison(report, request);
-        report.append("\n| clients | images/s | p50 ms | p90 ms | p99 ms | mean rows per U-Net call | requests |\n")
-                .append("|---|---|---|---|---|---|---|\n");
-        Map<Integer, Double> throughput = new HashMap<>();
-        for (int clients : CONCURRENCY) {
-            Phase phase = run(clients, MEASURE);
-            throughput.put(clients, phase.throughput());
-            report.append(String.format("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %d |%n", clients, phase.throughput(),
-                    phase.percentile(50), phase.percentile(90), phase.percentile(99), phase.meanRows(),
-                    phase.latencies().size()));
+        Map<String, Double> atEight = new LinkedHashMap<>();
+        for (ServedModel model : models.all()) {
+            GenerationRequest request = validator.validate(new GenerateRequestBody(
+                    PROMPT, null, null, null, null, null, null, null, 1L, null, null, null, null, model.name()));
+            report.append(String.format("%n### %s (default request: %d steps, guidance %s, %s, %d U-Net rows per step)%n%n",
+                    model.name(), request.steps(), request.guidanceScale(), request.sampler(), request.rows()));
+            singleClientComparison(report, request, model);
+            report.append("\n| clients | images/s | p50 ms | p90 ms | p99 ms | mean rows per U-Net call | requests |\n")
+                    .append("|---|---|---|---|---|---|---|\n");
+            Map<Integer, Double> throughput = new HashMap<>();
+            for (int clients : CONCURRENCY) {
+                Phase phase = run(clients, MEASURE, model.name());
+                throughput.put(clients, phase.throughput());
+                report.append(String.format("| %d | %.1f | %.1f | %.1f | %.1f | %.2f | %d |%n", clients, phase.throughput(),
+                        phase.percentile(50), phase.percentile(90), phase.percentile(99), phase.meanRows(),
+                        phase.latencies().size()));
+            }
+            report.append(String.format("%nThroughput at 8 clients / at 1 client: %.2f×%n", throughput.get(8) / throughput.get(1)));
+            atEight.put(model.name(), throughput.get(8));
         }
-        report.append(String.format("%nThroughput at 8 clients / at 1 client: %.2f×%n", throughput.get(8) / throughput.get(1)));
+        String first = atEight.keySet().iterator().next();
+        atEight.forEach((name, images) -> report.append(String.format("%nThroughput at 8 clients, %s / %s: %.2f×%n", name,
+                first, images / atEight.get(first))));
         report.insert(0, "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, libtorch intra-op threads "
                 + JniUtils.getNumThreads() + ", Java " + System.getProperty("java.version") + "\n\n");
         Path out = Path.of("target/benchmarks/load.md");
@@ -92,16 +104,17 @@ class LoadBenchmark {
      * (a shared 2-core VM) hits all three alike: the plain serial pipeline in-process, the engine
      * in-process, and the engine over HTTP. The median of the round medians is reported.
      */
-    private void singleClientComparison(StringBuilder report, GenerationRequest request) throws Exception {
+    private void singleClientComparison(StringBuilder report, GenerationRequest request, ServedModel model)
+            throws Exception {
         JniUtils.setGraphExecutorOptimize(false);
-        GenerationPipeline pipeline = new GenerationPipeline(models);
+        GenerationPipeline pipeline = new GenerationPipeline(model.pipeline());
         List<Double> serial = new ArrayList<>();
         List<Double> engine = new ArrayList<>();
         List<Double> http = new ArrayList<>();
         for (int round = 0; round < ROUNDS; round++) {
             serial.add(median(timeLoop(() -> pipeline.generate(request, 0))));
             engine.add(median(timeLoop(() -> service.submit(request, "benchmark").completion().join())));
-            http.add(run(1, ROUND).percentile(50));
+            http.add(run(1, ROUND, model.name()).percentile(50));
         }
         double serialMedian = median(serial);
         double engineMedian = median(engine);
@@ -136,15 +149,15 @@ class LoadBenchmark {
         return sorted.get(sorted.size() / 2);
     }
 
-    private Phase run(int clients, Duration duration) throws Exception {
+    private Phase run(int clients, Duration duration, String model) throws Exception {
         HttpClient http = HttpClient.newBuilder().executor(Executors.newFixedThreadPool(clients)).build();
         HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/generate"))
                 .header("Content-Type", "application/json")
                 .header("Accept", "image/png")
-                .POST(HttpRequest.BodyPublishers.ofString(BODY))
+                .POST(HttpRequest.BodyPublishers.ofString(StippleHttp.body("prompt", PROMPT, "model", model)))
                 .build();
         loop(http, request, clients, WARMUP, null);
-        DistributionSummary rows = registry.get("stipple.batch.rows").summary();
+        DistributionSummary rows = registry.get("stipple.batch.rows").tag("model", model).summary();
         double rowsBefore = rows.totalAmount();
         long callsBefore = rows.count();
         List<Double> latencies = Collections.synchronizedList(new ArrayList<>());
