@@ -89,8 +89,13 @@ class LoadBenchmark {
             atEight.put(model.name(), throughput.get(8));
         }
         String first = atEight.keySet().iterator().next();
-        atEight.forEach((name, images) -> report.append(String.format("%nThroughput at 8 clients, %s / %s: %.2f×%n", name,
-                first, images / atEight.get(first))));
+        atEight.forEach((name, images) -> {
+            if (!name.equals(first)) {
+                report.append(String.format("%nThroughput at 8 clients, %s / %s: %.2f×%n", name, first,
+                        images / atEight.get(first)));
+            }
+        });
+        report.append(pythonLoop());
         report.insert(0, "Machine: " + Runtime.getRuntime().availableProcessors() + " cores, libtorch intra-op threads "
                 + JniUtils.getNumThreads() + ", Java " + System.getProperty("java.version") + "\n\n");
         Path out = Path.of("target/benchmarks/load.md");
@@ -127,6 +132,26 @@ class LoadBenchmark {
                 .append(String.format("| engine, in-process client | %.1f | %.2f |%n", engineMedian, engineMedian / serialMedian))
                 .append(String.format("| engine over HTTP (1 client, PNG response) | %.1f | %.2f |%n", httpMedian,
                         httpMedian / serialMedian));
+    }
+
+    /**
+     * The same models' default requests in a bare Python loop over the same .pt files (Debian's torch,
+     * src/tools/bench/python_loop.py) at batches of 1, 4 and 16, right after the server's figures: the yardstick
+     * for what the server adds or saves. Left out, with a note, where that Python is not installed.
+     */
+    private String pythonLoop() throws Exception {
+        Path python = Path.of("/usr/bin/python3");
+        if (!Files.isExecutable(python)) {
+            return "\nBare Python loop: skipped, /usr/bin/python3 (with Debian's python3-torch) is not installed.\n";
+        }
+        List<String> command = new ArrayList<>(List.of(python.toString(), "src/tools/bench/python_loop.py"));
+        models.all().forEach(model -> command.add(model.pipeline().directory().root().toString()));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String output = new String(process.getInputStream().readAllBytes());
+        if (process.waitFor() != 0) {
+            return "\nBare Python loop: failed:\n\n```\n" + output + "```\n";
+        }
+        return "\n### The same default requests in a bare Python loop (src/tools/bench/python_loop.py)\n\n" + output;
     }
 
     private static List<Double> timeLoop(Runnable work) {

@@ -54,6 +54,25 @@ class ShippedEndpointsIT {
     }
 
     @Test
+    void servesBothEmbeddedModelsByName() {
+        JsonNode served = json(http.get("/v1/models"));
+        assertEquals("stipple-shapes", served.get("default").asString());
+        assertEquals(List.of("stipple-shapes", "stipple-shapes-lcm"),
+                served.get("models").valueStream().map(m -> m.get("name").asString()).toList());
+        JsonNode lcm = json(http.get("/v1/models/stipple-shapes-lcm"));
+        assertTrue(lcm.get("guidance_embedded").asBoolean());
+        assertEquals("lcm", lcm.at("/defaults/sampler").asString());
+        assertEquals(4, lcm.at("/defaults/steps").asInt());
+
+        JsonNode answer = http.generateJson(body("prompt", "a red circle on a blue background", "seed", 7,
+                "model", "stipple-shapes-lcm"));
+        assertEquals("stipple-shapes-lcm", answer.at("/parameters/model").asString());
+        assertEquals(lcm.at("/defaults/width").asInt(), Png.decode(StippleHttp.png(answer.at("/images/0"))).getWidth());
+        assertProblem(http.generate(body("prompt", "a cat", "model", "sd-xl")), 400, "model",
+                "served: stipple-shapes, stipple-shapes-lcm");
+    }
+
+    @Test
     void generatesTheModelsDefaultImageAsJsonAndAsPng() {
         JsonNode answer = http.generateJson(body("prompt", "a red circle on a blue background", "seed", 7));
         JsonNode image = answer.at("/images/0");

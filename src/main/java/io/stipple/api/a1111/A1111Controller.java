@@ -100,12 +100,14 @@ public class A1111Controller {
     }
 
     private GenerateRequestBody stippleBody(GenerationBody body, Double strength) {
-        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(), spec.samplerOrDefault());
+        String checkpoint = checkpoint(body.overrideSettings());
+        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(),
+                validator.model(checkpoint).spec().samplerOrDefault());
         Long seed = body.seed() == null || body.seed() == -1 ? null : body.seed();
         Integer images = body.batchSize() == null && body.nIter() == null ? null
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
         return new GenerateRequestBody(body.prompt(), body.negativePrompt(), body.width(), body.height(), body.steps(),
-                body.cfgScale(), sampler, body.eta(), seed, images, null, strength, null, checkpoint(body.overrideSettings()));
+                body.cfgScale(), sampler, body.eta(), seed, images, null, strength, null, checkpoint);
     }
 
     /** A checkpoint asked for by name selects that served model, as A1111 would load it; the validator refuses others. */
@@ -155,7 +157,7 @@ public class A1111Controller {
         info.put("steps", request.steps());
         info.put("batch_size", seeds.size());
         info.put("restore_faces", false);
-        info.put("sd_model_name", spec.name());
+        info.put("sd_model_name", request.model());
         info.put("sd_model_hash", null);
         info.put("denoising_strength", request.init() == null ? null : request.init().strength());
         info.put("extra_generation_params", Map.of());
@@ -177,7 +179,7 @@ public class A1111Controller {
         text.append("\nSteps: ").append(request.steps()).append(", Sampler: ").append(sampler[0])
                 .append(", Schedule type: ").append(sampler[1]).append(", CFG scale: ").append(request.guidanceScale())
                 .append(", Seed: ").append(seed).append(", Size: ").append(request.width()).append('x')
-                .append(request.height()).append(", Model: ").append(spec.name());
+                .append(request.height()).append(", Model: ").append(request.model());
         if (request.init() != null) {
             text.append(", Denoising strength: ").append(request.init().strength());
         }

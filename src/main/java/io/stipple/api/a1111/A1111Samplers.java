@@ -19,7 +19,8 @@ final class A1111Samplers {
             new Entry("DDIM", List.of("ddim"), "ddim"),
             new Entry("DPM++ 2M", List.of("k_dpmpp_2m", "dpmpp_2m"), "dpmpp_2m"),
             new Entry("DPM++ 2M Karras", List.of("k_dpmpp_2m_ka", "dpmpp_2m_karras"), "dpmpp_2m_karras"),
-            new Entry("Euler a", List.of("k_euler_a", "k_euler_ancestral", "euler_a"), "euler_a"));
+            new Entry("Euler a", List.of("k_euler_a", "k_euler_ancestral", "euler_a"), "euler_a"),
+            new Entry("LCM", List.of("k_lcm", "lcm"), "lcm"));
 
     /**
      * A1111's schedule types that Stipple can honour: its default ("automatic", and "normal", SillyTavern's
@@ -67,6 +68,7 @@ final class A1111Samplers {
             case "dpmpp_2m_karras" -> new String[] {"DPM++ 2M", "Karras"};
             case "dpmpp_2m" -> new String[] {"DPM++ 2M", "Automatic"};
             case "euler_a" -> new String[] {"Euler a", "Automatic"};
+            case "lcm" -> new String[] {"LCM", "Automatic"};
             default -> new String[] {"DDIM", "Automatic"};
         };
     }

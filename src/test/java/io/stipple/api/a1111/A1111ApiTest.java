@@ -81,7 +81,7 @@ class A1111ApiTest {
     @Test
     void listsWhatItServesInA1111sTerms() {
         JsonNode samplers = StippleHttp.json(http.get("/sdapi/v1/samplers"));
-        assertEquals(List.of("DDIM", "DPM++ 2M", "DPM++ 2M Karras", "Euler a"),
+        assertEquals(List.of("DDIM", "DPM++ 2M", "DPM++ 2M Karras", "Euler a", "LCM"),
                 List.of(samplers.get(0).get("name").asString(), samplers.get(1).get("name").asString(),
                         samplers.get(2).get("name").asString(), samplers.get(3).get("name").asString()));
         assertEquals("Karras", StippleHttp.json(http.get("/sdapi/v1/schedulers")).get(2).get("label").asString());
