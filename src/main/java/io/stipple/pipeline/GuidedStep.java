@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.stipple.model.TorchScriptModule;
+import io.stipple.sampling.AffineUpdate;
+import io.stipple.sampling.Trajectory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,7 +17,13 @@ import java.util.Optional;
  * One denoising step for any set of images of one latent shape: a single U-Net call over all their
  * rows, each row at its own image's timestep, then classifier-free guidance
  * ε = ε_u + w·(ε_c − ε_u) and each image's own sampler update. A guidance-embedded U-Net gets one row per
- * image and each row's guidance embedding instead. Every temporary of the step lives in one
+ * image and each row's guidance embedding instead.
+ *
+ * <p>Beside the U-Net call the work stays constant as the batch grows: guidance is one set of tensor operations
+ * on a per-row vector of scales, and every image whose step is affine (DDIM, LCM, Euler ancestral: x' = a·x +
+ * b·ε + c·z) moves in one more set, on per-row coefficient vectors. Only DPM-Solver++ (which reads its previous
+ * x̂₀) and clipped x̂₀ are stepped image by image. Each image still draws its noise from its own stream, and
+ * the result has the bits {@link Trajectory#step} gives it alone. Every temporary of the step lives in one
  * {@link NDScope} and is released when the step ends.
  */
 public final class GuidedStep {
@@ -52,24 +60,110 @@ public final class GuidedStep {
             guidanceEmbedding.ifPresent(embedding -> inputs.add(embeddings(embedding, images, manager)));
             NDArray output = unet.forward(inputs).head();
 
-            row = 0;
-            for (DenoisingImage image : images) {
-                NDArray prediction;
-                if (image.classifierFree()) {
-                    NDArray unconditional = output.get("{}:{}", row, row + 1);
-                    NDArray conditional = output.get("{}:{}", row + 1, row + 2);
-                    prediction = unconditional.add(conditional.sub(unconditional).mul(image.guidanceScale()));
-                    row += 2;
-                } else {
-                    prediction = output.get("{}:{}", row, row + 1);
-                    row += 1;
-                }
-                NDArray next = image.keepOutsideMask(image.trajectory().step(prediction, image.latent(), image.noise()));
-                NDScope.unregister(next);
-                image.advanceTo(next);
+            List<NDArray> next = update(images, guided(output, images, manager), manager);
+            for (int i = 0; i < images.size(); i++) {
+                DenoisingImage image = images.get(i);
+                // a row of the batch belongs to the first image's manager until it is handed to its own image
+                next.get(i).attach(image.latent().getManager());
+                NDArray latent = image.keepOutsideMask(next.get(i));
+                NDScope.unregister(latent);
+                image.advanceTo(latent);
             }
             scope.suppressNotUsedWarning();
         }
+    }
+
+    /** One prediction row per image: the U-Net's rows are [ε_u, ε_c] for a classifier-free image, [ε] otherwise. */
+    private static NDArray guided(NDArray output, List<DenoisingImage> images, NDManager manager) {
+        if (images.stream().noneMatch(DenoisingImage::classifierFree)) {
+            return output;
+        }
+        int n = images.size();
+        float[] scales = new float[n];
+        for (int i = 0; i < n; i++) {
+            scales[i] = images.get(i).classifierFree() ? (float) images.get(i).guidanceScale() : 1f;
+        }
+        NDArray unconditional;
+        NDArray conditional;
+        if (images.stream().allMatch(DenoisingImage::classifierFree)) {
+            unconditional = output.get("0::2");
+            conditional = output.get("1::2");
+        } else {
+            // mixed with unguided images, whose own row stands in for ε_u: ε_c + 1·(ε_c − ε_c) is ε_c exactly
+            List<NDArray> u = new ArrayList<>();
+            List<NDArray> c = new ArrayList<>();
+            int row = 0;
+            for (DenoisingImage image : images) {
+                u.add(output.get("{}:{}", row, row + 1));
+                row += image.rows();
+                c.add(output.get("{}:{}", row - 1, row));
+            }
+            unconditional = NDArrays.concat(new NDList(u));
+            conditional = NDArrays.concat(new NDList(c));
+        }
+        NDArray scale = manager.create(scales, new Shape(n, 1, 1, 1));
+        return unconditional.add(conditional.sub(unconditional).mul(scale));
+    }
+
+    /** Each image's next latent: the affine steps all at once, the others image by image. */
+    private static List<NDArray> update(List<DenoisingImage> images, NDArray predictions, NDManager manager) {
+        int n = images.size();
+        NDList rows = n == 1 ? new NDList(predictions) : predictions.split(n);
+        NDArray[] next = new NDArray[n];
+        List<Integer> affine = new ArrayList<>();
+        List<AffineUpdate> updates = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            DenoisingImage image = images.get(i);
+            Optional<AffineUpdate> update = image.trajectory().affineStep();
+            if (update.isPresent()) {
+                affine.add(i);
+                updates.add(update.get());
+            } else {
+                next[i] = image.trajectory().step(rows.get(i), image.latent(), image.noise());
+            }
+        }
+        if (!affine.isEmpty()) {
+            NDList stepped = affineSteps(images, affine, updates, affine.size() == n ? predictions : null, rows, manager);
+            for (int k = 0; k < affine.size(); k++) {
+                next[affine.get(k)] = stepped.get(k);
+                images.get(affine.get(k)).trajectory().completeAffineStep();
+            }
+        }
+        return List.of(next);
+    }
+
+    /** x' = a·x + b·ε (+ c·z) over the images {@code which}, in the order {@link AffineUpdate#apply} uses. */
+    private static NDList affineSteps(List<DenoisingImage> images, List<Integer> which, List<AffineUpdate> updates,
+            NDArray allPredictions, NDList rows, NDManager manager) {
+        int k = which.size();
+        float[] a = new float[k];
+        float[] b = new float[k];
+        float[] c = new float[k];
+        List<NDArray> latents = new ArrayList<>();
+        List<NDArray> predictions = new ArrayList<>();
+        for (int j = 0; j < k; j++) {
+            AffineUpdate update = updates.get(j);
+            a[j] = (float) update.sample();
+            b[j] = (float) update.modelOutput();
+            c[j] = (float) update.noise();
+            latents.add(images.get(which.get(j)).latent());
+            predictions.add(rows.get(which.get(j)));
+        }
+        Shape coefficients = new Shape(k, 1, 1, 1);
+        NDArray x = k == 1 ? latents.get(0) : NDArrays.concat(new NDList(latents));
+        NDArray m = allPredictions != null ? allPredictions : NDArrays.concat(new NDList(predictions));
+        NDArray next = x.mul(manager.create(a, coefficients)).add(m.mul(manager.create(b, coefficients)));
+        if (updates.stream().anyMatch(AffineUpdate::drawsNoise)) {
+            List<NDArray> draws = new ArrayList<>();
+            for (int j = 0; j < k; j++) {
+                DenoisingImage image = images.get(which.get(j));
+                Shape shape = image.latent().getShape();
+                draws.add(updates.get(j).drawsNoise() ? image.noise().standardNormal(manager, shape)
+                        : manager.zeros(shape));
+            }
+            next = next.add(NDArrays.concat(new NDList(draws)).mul(manager.create(c, coefficients)));
+        }
+        return k == 1 ? new NDList(next) : next.split(k);
     }
 
     /** {@code timestep_cond}: one row per image (a guidance-embedded model never needs a second one). */

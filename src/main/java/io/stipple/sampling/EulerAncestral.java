@@ -1,6 +1,7 @@
 package io.stipple.sampling;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Optional;
 
 /**
  * Euler ancestral (Karras et al. 2022 with the ancestral split of k-diffusion), as diffusers'
@@ -54,19 +55,23 @@ public final class EulerAncestral implements Sampler {
             return original.add(noise.mul(sigmas[index]));
         }
 
+        /**
+         * x̂₀ from the model's output on x/√(σ² + 1), the derivative (x − x̂₀)/σ, an Euler step to σ_down and
+         * fresh noise of σ_up: x' = x + (x − x̂₀)·(σ_down − σ)/σ + σ_up·z, affine in (x, m).
+         */
         @Override
-        protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
+        protected Optional<AffineUpdate> affineUpdate(int index) {
             double sigma = sigmas[index];
             double sigmaTo = sigmas[index + 1];
             double scale = inputScale(sigma);
-            NDArray original = config.prediction()
-                    .predictedOriginal(modelOutput, sample.div(scale), 1 / scale, sigma / scale);
+            // x̂₀'s coefficients for the scaled input x/scale, carried over to x
+            AffineUpdate onScaled = config.prediction().original(1 / scale, sigma / scale);
+            AffineUpdate original = AffineUpdate.of(onScaled.sample() / scale, onScaled.modelOutput());
 
             double sigmaUp = Math.sqrt(sigmaTo * sigmaTo * (sigma * sigma - sigmaTo * sigmaTo) / (sigma * sigma));
             double sigmaDown = Math.sqrt(sigmaTo * sigmaTo - sigmaUp * sigmaUp);
-            NDArray derivative = sample.sub(original).div(sigma);
-            NDArray next = sample.add(derivative.mul(sigmaDown - sigma));
-            return next.add(noise.standardNormal(sample.getManager(), sample.getShape()).mul(sigmaUp));
+            double euler = (sigmaDown - sigma) / sigma;
+            return Optional.of(original.times(-euler).plusSample(1 + euler).withNoise(sigmaUp));
         }
 
         private static double inputScale(double sigma) {

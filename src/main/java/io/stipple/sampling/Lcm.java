@@ -1,6 +1,7 @@
 package io.stipple.sampling;
 
 import ai.djl.ndarray.NDArray;
+import java.util.Optional;
 
 /**
  * Latent consistency model sampling (Luo et al. 2023, "Latent Consistency Models"; the multistep consistency
@@ -87,25 +88,51 @@ public final class Lcm implements Sampler {
          * The next timestep is never negative (the smallest is k − 1), and the last step returns the denoised
          * sample, so diffusers' final_alpha_cumprod (set_alpha_to_one) never enters.
          */
+
+        /** denoised = c_out·x̂₀ + c_skip·x, then √ᾱ_next·denoised + √(1 − ᾱ_next)·z: affine unless x̂₀ is clipped. */
+        @Override
+        protected Optional<AffineUpdate> affineUpdate(int index) {
+            if (config.clipSampleOrDefault()) {
+                return Optional.empty();
+            }
+            Boundary boundary = boundary();
+            AffineUpdate denoised = config.prediction().original(boundary.alpha, boundary.sigma).times(boundary.out)
+                    .plusSample(boundary.skip);
+            if (index == lastIndex()) {
+                return Optional.of(denoised);
+            }
+            double alphaProdNext = schedule.alphaCumprod((int) timestepAt(index + 1));
+            return Optional.of(denoised.times(Math.sqrt(alphaProdNext)).withNoise(Math.sqrt(1 - alphaProdNext)));
+        }
+
+        /** The same step with x̂₀ clipped to ±clip_sample_range: no longer affine. */
         @Override
         protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
-            int t = (int) currentTimestep();
-            double alphaProd = schedule.alphaCumprod(t);
-            double alpha = Math.sqrt(alphaProd);
-            double sigma = Math.sqrt(1 - alphaProd);
+            Boundary boundary = boundary();
             NDArray original = config.clipSample(
-                    config.prediction().predictedOriginal(modelOutput, sample, alpha, sigma));
-
-            // The boundary condition f(x, 0) = x: c_skip(0) = 1, c_out(0) = 0. Scaling the timestep sharpens it, so
-            // that away from t = 0 the result is x̂₀ but for a c_skip of order (σ_data / (t·timestep_scaling))².
-            double scaled = t * timestepScaling;
-            double skip = SIGMA_DATA * SIGMA_DATA / (scaled * scaled + SIGMA_DATA * SIGMA_DATA);
-            double out = scaled / Math.sqrt(scaled * scaled + SIGMA_DATA * SIGMA_DATA);
-            NDArray denoised = original.mul(out).add(sample.mul(skip));
+                    config.prediction().predictedOriginal(modelOutput, sample, boundary.alpha, boundary.sigma));
+            NDArray denoised = original.mul(boundary.out).add(sample.mul(boundary.skip));
             if (index == lastIndex()) {
                 return denoised;
             }
             return addNoise(denoised, noise.standardNormal(sample.getManager(), sample.getShape()), index + 1);
         }
+
+        /*
+         * The boundary condition f(x, 0) = x: c_skip(0) = 1, c_out(0) = 0. Scaling the timestep sharpens it, so
+         * that away from t = 0 the result is x̂₀ but for a c_skip of order (σ_data / (t·timestep_scaling))².
+         */
+        private Boundary boundary() {
+            int t = (int) currentTimestep();
+            double alphaProd = schedule.alphaCumprod(t);
+            double scaled = t * timestepScaling;
+            return new Boundary(Math.sqrt(alphaProd), Math.sqrt(1 - alphaProd),
+                    SIGMA_DATA * SIGMA_DATA / (scaled * scaled + SIGMA_DATA * SIGMA_DATA),
+                    scaled / Math.sqrt(scaled * scaled + SIGMA_DATA * SIGMA_DATA));
+        }
+    }
+
+    /** A step's √ᾱ_t, √(1 − ᾱ_t) and boundary-condition scalings c_skip, c_out. */
+    private record Boundary(double alpha, double sigma, double skip, double out) {
     }
 }

@@ -19,6 +19,22 @@ public enum PredictionType {
         };
     }
 
+    /** x̂₀ = a·x + b·m: {@link #predictedOriginal}'s coefficients. */
+    AffineUpdate original(double alpha, double sigma) {
+        return switch (this) {
+            case EPSILON -> AffineUpdate.of(1 / alpha, -sigma / alpha);
+            case V_PREDICTION -> AffineUpdate.of(alpha, -sigma);
+        };
+    }
+
+    /** ε̂ = a·x + b·m: {@link #predictedNoise}'s coefficients. */
+    AffineUpdate noise(double alpha, double sigma) {
+        return switch (this) {
+            case EPSILON -> AffineUpdate.of(0, 1);
+            case V_PREDICTION -> AffineUpdate.of(sigma, alpha);
+        };
+    }
+
     /** The predicted clean sample x̂₀. */
     NDArray predictedOriginal(NDArray modelOutput, NDArray sample, double alpha, double sigma) {
         return switch (this) {

@@ -1,6 +1,7 @@
 package io.stipple.sampling;
 
 import java.util.Arrays;
+import java.util.Optional;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
@@ -100,15 +101,44 @@ public abstract class Trajectory implements AutoCloseable {
 
     /** Advances one step: from the (guided) model output at {@link #currentTimestep()} to the next sample. */
     public final NDArray step(NDArray modelOutput, NDArray sample, NoiseSource noise) {
-        if (finished()) {
-            throw new IllegalStateException("trajectory already took all " + timesteps.length + " steps");
-        }
-        NDArray result = update(next, modelOutput, sample, noise);
+        Optional<AffineUpdate> affine = affineStep();
+        NDArray result = affine.isPresent()
+                ? affine.get().apply(sample, modelOutput,
+                        affine.get().drawsNoise() ? noise.standardNormal(sample.getManager(), sample.getShape()) : null)
+                : update(next, modelOutput, sample, noise);
         next++;
         return result;
     }
 
-    protected abstract NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise);
+    /**
+     * The current step as coefficients, where it is affine; the caller that applies them itself, to many images at
+     * once, then calls {@link #completeAffineStep()} instead of {@link #step}, and draws the image's noise if the
+     * step does, exactly as step() would.
+     */
+    public final Optional<AffineUpdate> affineStep() {
+        if (finished()) {
+            throw new IllegalStateException("trajectory already took all " + timesteps.length + " steps");
+        }
+        return affineUpdate(next);
+    }
+
+    /** Records that the caller applied {@link #affineStep()}'s update. */
+    public final void completeAffineStep() {
+        if (affineStep().isEmpty()) {
+            throw new IllegalStateException("step " + next + " is not affine");
+        }
+        next++;
+    }
+
+    /** Step {@code index} as an affine update, or empty where it is not one (then {@link #update} takes it). */
+    protected Optional<AffineUpdate> affineUpdate(int index) {
+        return Optional.empty();
+    }
+
+    /** A step that is not affine: DPM-Solver++'s, which reads the previous x̂₀, or one whose x̂₀ is clipped. */
+    protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
+        throw new IllegalStateException(getClass().getSimpleName() + " has only affine steps");
+    }
 
     @Override
     public void close() {
