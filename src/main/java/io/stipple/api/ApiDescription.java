@@ -141,7 +141,8 @@ class ApiDescription implements OpenApiCustomizer {
                         .in(SecurityScheme.In.HEADER).name("X-API-Key").description("An API key"));
         api.getPaths().forEach((path, item) -> item.readOperations().forEach(operation -> {
             operation.security(List.of(new SecurityRequirement().addList(BEARER), new SecurityRequirement().addList(API_KEY)));
-            problems(operation, unauthorized(path.replace("{id}", EXAMPLE_ID).replace("{n}", "0")));
+            problems(operation, unauthorized(path.replace("{id}", EXAMPLE_ID).replace("{n}", "0")
+                    .replace("{name}", model.name())));
         }));
     }
 

@@ -82,8 +82,7 @@ class A1111ApiTest {
     void listsWhatItServesInA1111sTerms() {
         JsonNode samplers = StippleHttp.json(http.get("/sdapi/v1/samplers"));
         assertEquals(List.of("DDIM", "DPM++ 2M", "DPM++ 2M Karras", "Euler a", "LCM"),
-                List.of(samplers.get(0).get("name").asString(), samplers.get(1).get("name").asString(),
-                        samplers.get(2).get("name").asString(), samplers.get(3).get("name").asString()));
+                samplers.valueStream().map(sampler -> sampler.get("name").asString()).toList());
         assertEquals("Karras", StippleHttp.json(http.get("/sdapi/v1/schedulers")).get(2).get("label").asString());
         assertEquals("tiny-fixture", StippleHttp.json(http.get("/sdapi/v1/sd-models")).get(0).get("title").asString());
         assertEquals("tiny-fixture", StippleHttp.json(http.get("/sdapi/v1/options")).get("sd_model_checkpoint").asString());
