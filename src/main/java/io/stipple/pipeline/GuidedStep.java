@@ -86,8 +86,9 @@ public final class GuidedStep {
         NDArray unconditional;
         NDArray conditional;
         if (images.stream().allMatch(DenoisingImage::classifierFree)) {
-            unconditional = output.get("0::2");
-            conditional = output.get("1::2");
+            long rows = output.getShape().get(0);
+            unconditional = output.get("0:{}:2", rows);
+            conditional = output.get("1:{}:2", rows);
         } else {
             // mixed with unguided images, whose own row stands in for ε_u: ε_c + 1·(ε_c − ε_c) is ε_c exactly
             List<NDArray> u = new ArrayList<>();
@@ -108,17 +109,21 @@ public final class GuidedStep {
     /** Each image's next latent: the affine steps all at once, the others image by image. */
     private static List<NDArray> update(List<DenoisingImage> images, NDArray predictions, NDManager manager) {
         int n = images.size();
-        NDList rows = n == 1 ? new NDList(predictions) : predictions.split(n);
         NDArray[] next = new NDArray[n];
         List<Integer> affine = new ArrayList<>();
         List<AffineUpdate> updates = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            DenoisingImage image = images.get(i);
-            Optional<AffineUpdate> update = image.trajectory().affineStep();
+            Optional<AffineUpdate> update = images.get(i).trajectory().affineStep();
             if (update.isPresent()) {
                 affine.add(i);
                 updates.add(update.get());
-            } else {
+            }
+        }
+        // one row per image, cut only when some image needs its own (a lone step, or a subset of affine ones)
+        NDList rows = affine.size() == n ? null : n == 1 ? new NDList(predictions) : predictions.split(n);
+        for (int i = 0; i < n; i++) {
+            if (!affine.contains(i)) {
+                DenoisingImage image = images.get(i);
                 next[i] = image.trajectory().step(rows.get(i), image.latent(), image.noise());
             }
         }
@@ -147,7 +152,9 @@ public final class GuidedStep {
             b[j] = (float) update.modelOutput();
             c[j] = (float) update.noise();
             latents.add(images.get(which.get(j)).latent());
-            predictions.add(rows.get(which.get(j)));
+            if (allPredictions == null) {
+                predictions.add(rows.get(which.get(j)));
+            }
         }
         Shape coefficients = new Shape(k, 1, 1, 1);
         NDArray x = k == 1 ? latents.get(0) : NDArrays.concat(new NDList(latents));

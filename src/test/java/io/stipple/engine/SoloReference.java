@@ -39,9 +39,15 @@ final class SoloReference implements AutoCloseable {
         });
     }
 
-    /** The PNGs of the request served alone, one per seed. */
+    /**
+     * The PNGs of the request served alone, one per seed, each image in U-Net calls of its own: libtorch's kernels
+     * may round a row differently in a larger batch, so even a request's own images are generated apart here.
+     */
     List<byte[]> pngs(GenerationRequest request) {
-        return call(() -> EngineTesting.pngs(pipeline.generate(request, 0)));
+        return request.seeds().stream().map(seed -> call(() -> EngineTesting.pngs(pipeline.generate(
+                new GenerationRequest(request.model(), request.prompt(), request.negativePrompt(), request.width(),
+                        request.height(), request.steps(), request.guidanceScale(), request.guidance(), request.sampler(),
+                        request.eta(), List.of(seed), request.init()), 0)).get(0))).toList();
     }
 
     private <T> T call(Callable<T> task) {
