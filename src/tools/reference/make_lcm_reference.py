@@ -176,11 +176,7 @@ def main(argv) -> int:
                      "scaling_factor": 0.18215, "size_multiple": 32, "default_width": 64,
                      "time_cond_proj_dim": TIME_COND_PROJ_DIM, "prediction_type": "epsilon"},
         "arrays": what})
-    sizes = {os.path.relpath(os.path.join(d, f), out): os.path.getsize(os.path.join(d, f))
-             for d, _, fs in os.walk(out) for f in fs}
-    for name, size in sorted(sizes.items()):
-        print(f"{name:60s} {size:>10,d}")
-    print(f"total {sum(sizes.values()):,d} bytes")
+    sd.print_sizes(out)
     return 0
 
 

@@ -373,12 +373,17 @@ def main(argv) -> int:
                      "scaling_factor": 0.18215, "size_multiple": 16, "default_width": 32,
                      "prediction_type": "v_prediction", "timestep_spacing": "leading"},
         "arrays": what})
+    print_sizes(out)
+    return 0
+
+
+def print_sizes(out: str) -> None:
+    """Every file written below out, with its size: the fixture's cost in the repository."""
     sizes = {os.path.relpath(os.path.join(d, f), out): os.path.getsize(os.path.join(d, f))
              for d, _, fs in os.walk(out) for f in fs}
     for name, size in sorted(sizes.items()):
         print(f"{name:60s} {size:>10,d}")
     print(f"total {sum(sizes.values()):,d} bytes")
-    return 0
 
 
 if __name__ == "__main__":

@@ -84,12 +84,11 @@ public final class Lcm implements Sampler {
             return schedule.addNoise(original, noise, (int) timestepAt(index));
         }
 
-        /*
+        /**
+         * denoised = c_out·x̂₀ + c_skip·x, then √ᾱ_next·denoised + √(1 − ᾱ_next)·z: affine unless x̂₀ is clipped.
          * The next timestep is never negative (the smallest is k − 1), and the last step returns the denoised
          * sample, so diffusers' final_alpha_cumprod (set_alpha_to_one) never enters.
          */
-
-        /** denoised = c_out·x̂₀ + c_skip·x, then √ᾱ_next·denoised + √(1 − ᾱ_next)·z: affine unless x̂₀ is clipped. */
         @Override
         protected Optional<AffineUpdate> affineUpdate(int index) {
             if (config.clipSampleOrDefault()) {
