@@ -56,12 +56,13 @@ public class RequestValidator {
     }
 
     public GenerationRequest validate(GenerateRequestBody body) {
+        ServedModel model = model(body.model());
         List<FieldViolation> violations = new ArrayList<>();
-        boolean decode = body.initImage() != null && startsFromImages(model(body.model()));
+        boolean decode = body.initImage() != null && startsFromImages(model);
         BufferedImage initImage = decode ? InitImages.decode("init_image", body.initImage(), violations) : null;
         BufferedImage mask = decode && body.maskImage() != null
                 ? InitImages.decode("mask_image", body.maskImage(), violations) : null;
-        return validate(body, body.initImage() != null, initImage, mask, violations);
+        return validate(model, body, body.initImage() != null, initImage, mask, violations);
     }
 
     /**
@@ -69,12 +70,11 @@ public class RequestValidator {
      * the body's {@code init_image} and {@code mask_image}, which must be absent.
      */
     public GenerationRequest validate(GenerateRequestBody body, BufferedImage initImage, BufferedImage mask) {
-        return validate(body, initImage != null, initImage, mask, new ArrayList<>());
+        return validate(model(body.model()), body, initImage != null, initImage, mask, new ArrayList<>());
     }
 
-    private GenerationRequest validate(GenerateRequestBody body, boolean startsFromImage, BufferedImage initImage,
-            BufferedImage mask, List<FieldViolation> violations) {
-        ServedModel model = model(body.model());
+    private GenerationRequest validate(ServedModel model, GenerateRequestBody body, boolean startsFromImage,
+            BufferedImage initImage, BufferedImage mask, List<FieldViolation> violations) {
         PipelineSpec spec = model.spec();
         SamplerCatalog samplers = model.samplers();
         if (body.prompt() == null || body.prompt().isBlank()) {

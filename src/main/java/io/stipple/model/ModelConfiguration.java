@@ -87,15 +87,4 @@ class ModelConfiguration {
         String tunables = System.getenv("GLIBC_TUNABLES");
         return tunables != null && tunables.contains("glibc.malloc.hugetlb=1");
     }
-
-    /** The default model's pipeline, for what serves one model only (the compatibility APIs). */
-    @Bean(destroyMethod = "")
-    LoadedPipeline loadedPipeline(ServedModels models) {
-        return models.defaultModel().pipeline();
-    }
-
-    @Bean
-    SamplerCatalog samplerCatalog(ServedModels models) {
-        return models.defaultModel().samplers();
-    }
 }

@@ -112,8 +112,10 @@ public final class GuidedStep {
         NDArray[] next = new NDArray[n];
         List<Integer> affine = new ArrayList<>();
         List<AffineUpdate> updates = new ArrayList<>();
+        boolean[] alone = new boolean[n];
         for (int i = 0; i < n; i++) {
             Optional<AffineUpdate> update = images.get(i).trajectory().affineStep();
+            alone[i] = update.isEmpty();
             if (update.isPresent()) {
                 affine.add(i);
                 updates.add(update.get());
@@ -122,7 +124,7 @@ public final class GuidedStep {
         // one row per image, cut only when some image needs its own (a lone step, or a subset of affine ones)
         NDList rows = affine.size() == n ? null : n == 1 ? new NDList(predictions) : predictions.split(n);
         for (int i = 0; i < n; i++) {
-            if (!affine.contains(i)) {
+            if (alone[i]) {
                 DenoisingImage image = images.get(i);
                 next[i] = image.trajectory().step(rows.get(i), image.latent(), image.noise());
             }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.TorchScriptModule;
 import java.io.IOException;
 import java.net.URI;
@@ -44,7 +45,7 @@ class LatencyBenchmark {
     int port;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
 
     private final StringBuilder report = new StringBuilder();
 
@@ -99,8 +100,8 @@ class LatencyBenchmark {
                     .append("| rows | default U-Net, optimizer off | optimizer on | identity module (overhead) |\n")
                     .append("|---|---|---|---|\n");
             for (int rows : new int[] {1, 2, 4, 8, 16}) {
-                double off = callMillis(models.unet(), false, rows);
-                double on = callMillis(models.unet(), true, rows);
+                double off = callMillis(models().unet(), false, rows);
+                double on = callMillis(models().unet(), true, rows);
                 double overhead = callMillis(identity, false, rows);
                 report.append("| ").append(rows).append(" | ").append(format(off)).append(" | ").append(format(on))
                         .append(" | ").append(format(overhead)).append(" |\n");
@@ -139,7 +140,7 @@ class LatencyBenchmark {
             }
             for (int i = 0; i < CALL_WARMUP + CALL_RUNS; i++) {
                 long start = System.nanoTime();
-                models.unet().forward(inputs.get(i % inputs.size())).close();
+                models().unet().forward(inputs.get(i % inputs.size())).close();
                 if (i >= CALL_WARMUP) {
                     times.add((System.nanoTime() - start) / 1e6);
                 }
@@ -149,12 +150,12 @@ class LatencyBenchmark {
     }
 
     private NDList unetInputs(NDManager manager, int rows) {
-        var spec = models.spec();
+        var spec = models().spec();
         int factor = spec.vaeScaleFactor();
         NDArray sample = manager.randomNormal(new Shape(rows, spec.latentChannels(),
                 spec.defaultHeight() / factor, spec.defaultWidth() / factor));
         NDArray timesteps = manager.full(new Shape(rows), 500f);
-        NDArray context = manager.randomNormal(new Shape(rows, spec.textMaxLength(), models.hiddenSize()));
+        NDArray context = manager.randomNormal(new Shape(rows, spec.textMaxLength(), models().hiddenSize()));
         return new NDList(sample, timesteps, context);
     }
 
@@ -173,5 +174,10 @@ class LatencyBenchmark {
                 .filter(line -> line.startsWith("model name"))
                 .map(line -> line.substring(line.indexOf(':') + 1).trim())
                 .findFirst().orElse("unknown CPU");
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }

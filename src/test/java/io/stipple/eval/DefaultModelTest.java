@@ -8,6 +8,7 @@ import io.stipple.eval.ShapeEvaluator.Group;
 import io.stipple.eval.ShapeEvaluator.Result;
 import io.stipple.eval.ShapeEvaluator.Tally;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationPipeline;
 import org.junit.jupiter.api.Test;
@@ -39,11 +40,11 @@ class DefaultModelTest {
     private static final int MIN_BACKGROUNDS_RIGHT = 36;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
 
     @Test
     void isTheTrainedShapesModelAt64By64() {
-        PipelineSpec spec = models.spec();
+        PipelineSpec spec = models().spec();
         assertEquals("stipple-shapes", spec.name());
         assertEquals(64, spec.defaultWidth());
         assertEquals(64, spec.defaultHeight());
@@ -53,8 +54,8 @@ class DefaultModelTest {
     void drawsWhatFreshCaptionsAskFor() {
         // as on the engine's worker thread (the setting is thread-local)
         JniUtils.setGraphExecutorOptimize(false);
-        PipelineSpec spec = models.spec();
-        ShapeEvaluator.Generator atDefaults = ShapeEvaluator.through(new GenerationPipeline(models), spec,
+        PipelineSpec spec = models().spec();
+        ShapeEvaluator.Generator atDefaults = ShapeEvaluator.through(new GenerationPipeline(models()), spec,
                 spec.stepsOrDefault(), spec.guidanceScaleOrDefault(), spec.samplerOrDefault());
         Result result = new ShapeEvaluator(FIRST_IMAGE_SEED)
                 .evaluate(ShapeEvaluator.prompts(PROMPT_SEED, PROMPTS), atDefaults);
@@ -66,5 +67,10 @@ class DefaultModelTest {
         assertTrue(result.overall().right(Attribute.BACKGROUND) >= MIN_BACKGROUNDS_RIGHT, report);
         assertTrue(one.allRight() >= MIN_ONE_OBJECT_ALL_RIGHT, report);
         assertTrue(two.allRight() >= MIN_TWO_OBJECTS_ALL_RIGHT, report);
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }

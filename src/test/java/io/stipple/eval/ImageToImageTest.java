@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
@@ -35,7 +36,7 @@ class ImageToImageTest {
     private static final int RED = 0xD71E1E;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
 
     private GenerationPipeline pipeline;
     private final ShapeJudge judge = new ShapeJudge();
@@ -44,11 +45,11 @@ class ImageToImageTest {
     void pipeline() {
         // as on the engine's worker thread (the setting is thread-local)
         JniUtils.setGraphExecutorOptimize(false);
-        pipeline = new GenerationPipeline(models);
+        pipeline = new GenerationPipeline(models());
     }
 
     private BufferedImage generate(String prompt, long seed, InitImage init) {
-        GenerationRequest request = new GenerationRequest(models.spec().name(), prompt, "", 64, 64, 20, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(seed), init);
+        GenerationRequest request = new GenerationRequest(models().spec().name(), prompt, "", 64, 64, 20, 5.0, Guidance.CLASSIFIER_FREE, "ddim", 0.0, List.of(seed), init);
         try {
             return ImageIO.read(new ByteArrayInputStream(pipeline.generate(request, 0).images().get(0).png()));
         } catch (IOException e) {
@@ -117,5 +118,10 @@ class ImageToImageTest {
         }
         assertTrue(difference / (64 * 64) < 8, "the VAE reconstructs the drawing: mean red difference "
                 + difference / (64 * 64));
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }

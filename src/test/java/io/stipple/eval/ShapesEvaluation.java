@@ -6,6 +6,7 @@ import io.stipple.eval.ShapeEvaluator.Result;
 import io.stipple.eval.ShapeEvaluator.Sample;
 import io.stipple.eval.ShapeEvaluator.Tally;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationPipeline;
 import io.stipple.sampling.SamplerCatalog;
@@ -75,7 +76,7 @@ class ShapesEvaluation {
     }
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
 
     private GenerationPipeline pipeline;
     private long startNanos;
@@ -99,8 +100,8 @@ class ShapesEvaluation {
         startNanos = System.nanoTime();
         // as on the engine's worker thread (the setting is thread-local)
         JniUtils.setGraphExecutorOptimize(false);
-        pipeline = new GenerationPipeline(models);
-        PipelineSpec spec = models.spec();
+        pipeline = new GenerationPipeline(models());
+        PipelineSpec spec = models().spec();
         int promptCount = Integer.getInteger("stipple.eval.prompts", 200);
         int sweepCount = Integer.getInteger("stipple.eval.sweep-prompts", 120);
         List<ShapePrompt> prompts = ShapeEvaluator.prompts(PROMPT_SEED, promptCount);
@@ -120,7 +121,7 @@ class ShapesEvaluation {
         estimatedSeconds = (System.nanoTime() - startNanos) / 1e9 + estimate / 1000;
         System.out.printf(Locale.ROOT, "Shapes evaluation of \"%s\" on %s: %d prompts at the defaults (%s), "
                         + "%d per sweep point; one default request takes %.0f ms, estimated runtime %s%n",
-                spec.name(), models.device(), promptCount, defaults, sweepCount, millis.get(defaults),
+                spec.name(), models().device(), promptCount, defaults, sweepCount, millis.get(defaults),
                 duration(estimatedSeconds));
 
         Result atDefaults = run(prompts, defaults);
@@ -136,7 +137,7 @@ class ShapesEvaluation {
             }
             sweepResults.add(points);
         }
-        Optional<VaeReconstruction.Psnr> vae = VaeReconstruction.measure(models);
+        Optional<VaeReconstruction.Psnr> vae = VaeReconstruction.measure(models());
         double seconds = (System.nanoTime() - startNanos) / 1e9;
 
         Files.createDirectories(OUT);
@@ -208,14 +209,14 @@ class ShapesEvaluation {
     }
 
     private ShapeEvaluator.Generator generator(Settings settings) {
-        return ShapeEvaluator.through(pipeline, models.spec(), settings.steps(), settings.guidance(),
+        return ShapeEvaluator.through(pipeline, models().spec(), settings.steps(), settings.guidance(),
                 settings.sampler());
     }
 
     private String report(Settings defaults, Result atDefaults, List<Map<Settings, Result>> sweeps,
             Optional<VaeReconstruction.Psnr> vae, List<Sample> gridSamples, int sweepCount, boolean reuseDefaults,
             double seconds) throws IOException {
-        PipelineSpec spec = models.spec();
+        PipelineSpec spec = models().spec();
         String modelDir = System.getProperty(MODEL_DIR);
         StringBuilder md = new StringBuilder();
         md.append("# Captioned-shapes evaluation of \"").append(spec.name()).append("\"\n\n");
@@ -224,7 +225,7 @@ class ShapesEvaluation {
                 .append("), ").append(spec.defaultWidth()).append('×').append(spec.defaultHeight())
                 .append(", sampler `").append(spec.samplerOrDefault()).append("`, defaults: ").append(defaults)
                 .append(".  \n");
-        md.append("Run ").append(LocalDate.now()).append(" on `").append(models.device()).append("`, ")
+        md.append("Run ").append(LocalDate.now()).append(" on `").append(models().device()).append("`, ")
                 .append(Runtime.getRuntime().availableProcessors()).append(" cores (").append(cpuModel())
                 .append("), Java ").append(System.getProperty("java.version")).append(", in ")
                 .append(duration(seconds)).append(" (estimated ").append(duration(estimatedSeconds)).append(").\n\n");
@@ -368,5 +369,10 @@ class ShapesEvaluation {
                 .filter(line -> line.startsWith("model name"))
                 .map(line -> line.substring(line.indexOf(':') + 1).trim())
                 .findFirst().orElse("unknown CPU");
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }

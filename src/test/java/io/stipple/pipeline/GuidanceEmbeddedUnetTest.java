@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.engine.GenerationService;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.sampling.NoiseSource;
 import io.stipple.sampling.SamplerCatalog;
@@ -35,7 +36,7 @@ class GuidanceEmbeddedUnetTest {
     private static final int SIDE = 32;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
     @Autowired
     GenerationService service;
 
@@ -45,8 +46,8 @@ class GuidanceEmbeddedUnetTest {
     }
 
     private GenerationRequest request(double guidanceScale, long seed) {
-        return new GenerationRequest(models.spec().name(), "a red circle", "a blue square", SIDE, SIDE, 5, guidanceScale,
-                Guidance.of(models.spec(), guidanceScale), "ddim", 0.0, List.of(seed), null);
+        return new GenerationRequest(models().spec().name(), "a red circle", "a blue square", SIDE, SIDE, 5, guidanceScale,
+                Guidance.of(models().spec(), guidanceScale), "ddim", 0.0, List.of(seed), null);
     }
 
     @Test
@@ -60,7 +61,7 @@ class GuidanceEmbeddedUnetTest {
     void theUnetSeesTheImagesOwnGuidanceEmbedding() {
         GenerationRequest request = request(4.0, 11);
         byte[] replayed = replayed(request);
-        assertArrayEquals(replayed, new GenerationPipeline(models).generate(request, 0).images().get(0).png(), "alone");
+        assertArrayEquals(replayed, new GenerationPipeline(models()).generate(request, 0).images().get(0).png(), "alone");
         assertArrayEquals(replayed, service.submit(request, "test").completion().join().images().get(0).png(),
                 "in the engine");
         assertFalse(Arrays.equals(replayed, replayed(request(2.0, 11))), "the scale must change the image");
@@ -78,7 +79,7 @@ class GuidanceEmbeddedUnetTest {
 
     /** The sampler walked with the probe's prediction, written out here rather than through the serving code. */
     private byte[] replayed(GenerationRequest request) {
-        PipelineSpec spec = models.spec();
+        PipelineSpec spec = models().spec();
         int side = SIDE / spec.vaeScaleFactor();
         Shape shape = new Shape(1, spec.latentChannels(), side, side);
         float[] embedding = new float[spec.timeCondProjDim()];
@@ -86,15 +87,20 @@ class GuidanceEmbeddedUnetTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray epsilon = manager.create(Arrays.copyOf(embedding, spec.latentChannels()),
                     new Shape(1, spec.latentChannels(), 1, 1)).broadcast(shape);
-            Trajectory trajectory = new SamplerCatalog(models.directory().scheduler()).create("ddim", 0)
+            Trajectory trajectory = new SamplerCatalog(models().directory().scheduler()).create("ddim", 0)
                     .start(request.steps());
             NoiseSource noise = new SeededNoise(request.seeds().get(0));
             NDArray sample = trajectory.initialSample(manager, shape, noise);
             while (!trajectory.finished()) {
                 sample = trajectory.step(epsilon, sample, noise);
             }
-            BufferedImage decoded = new ImageDecoder(models.vaeDecoder(), spec.scalingFactor()).decode(List.of(sample)).get(0);
+            BufferedImage decoded = new ImageDecoder(models().vaeDecoder(), spec.scalingFactor()).decode(List.of(sample)).get(0);
             return PngEncoder.encode(decoded);
         }
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }

@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.engine.GenerationService;
 import io.stipple.model.LoadedPipeline;
+import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
 import io.stipple.sampling.NoiseSource;
 import io.stipple.sampling.SamplerCatalog;
@@ -36,7 +37,7 @@ class InpaintingUnetTest {
     private static final int SIDE = 32;
 
     @Autowired
-    LoadedPipeline models;
+    ServedModels served;
     @Autowired
     GenerationService service;
 
@@ -66,15 +67,15 @@ class InpaintingUnetTest {
 
     private void assertServedAsReplayed(GenerationRequest request) {
         byte[] expected = replayed(request);
-        assertArrayEquals(expected, new GenerationPipeline(models).generate(request, 0).images().get(0).png(), "alone");
+        assertArrayEquals(expected, new GenerationPipeline(models()).generate(request, 0).images().get(0).png(), "alone");
         assertArrayEquals(expected, service.submit(request, "test").completion().join().images().get(0).png(),
                 "in the engine");
     }
 
     /** The sampler walked with the probe's prediction, written out here rather than through the serving code. */
     private byte[] replayed(GenerationRequest request) {
-        PipelineSpec spec = models.spec();
-        ImageEncoder encoder = new ImageEncoder(models.vaeEncoder().orElseThrow(), spec.scalingFactor());
+        PipelineSpec spec = models().spec();
+        ImageEncoder encoder = new ImageEncoder(models().vaeEncoder().orElseThrow(), spec.scalingFactor());
         InitImage init = request.init();
         int side = SIDE / spec.vaeScaleFactor();
         Shape shape = new Shape(1, spec.latentChannels(), side, side);
@@ -85,8 +86,8 @@ class InpaintingUnetTest {
                     : encoder.encodeMasked(manager, init.image(), init.mask());
             NDArray epsilon = masked.add(mask);
             Trajectory trajectory = init == null
-                    ? new SamplerCatalog(models.directory().scheduler()).create("ddim", 0).start(request.steps())
-                    : new SamplerCatalog(models.directory().scheduler()).create("ddim", 0)
+                    ? new SamplerCatalog(models().directory().scheduler()).create("ddim", 0).start(request.steps())
+                    : new SamplerCatalog(models().directory().scheduler()).create("ddim", 0)
                             .start(request.steps(), init.strength());
             NoiseSource noise = new SeededNoise(request.seeds().get(0));
             NDArray sample = init == null || init.strength() >= 1 ? trajectory.initialSample(manager, shape, noise)
@@ -94,7 +95,7 @@ class InpaintingUnetTest {
             while (!trajectory.finished()) {
                 sample = trajectory.step(epsilon, sample, noise);
             }
-            BufferedImage decoded = new ImageDecoder(models.vaeDecoder(), spec.scalingFactor()).decode(List.of(sample)).get(0);
+            BufferedImage decoded = new ImageDecoder(models().vaeDecoder(), spec.scalingFactor()).decode(List.of(sample)).get(0);
             return PngEncoder.encode(init == null ? decoded : InpaintComposite.apply(decoded, init));
         }
     }
@@ -117,5 +118,10 @@ class InpaintingUnetTest {
         graphics.fillRect(SIDE / 2, 0, SIDE / 2, SIDE);
         graphics.dispose();
         return mask;
+    }
+
+    /** The model the server serves by default: the one this test is about. */
+    private LoadedPipeline models() {
+        return served.defaultModel().pipeline();
     }
 }
