@@ -1,48 +1,71 @@
 package io.stipple.engine;
 
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import io.stipple.pipeline.DenoisingImage;
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * A job the worker is running: its images and the NDManager that owns their tensors (text states,
- * latents, sampler history), released as soon as the job's images are decoded or it leaves early.
+ * A job on the model: its tensors, when each of its images was last stepped, their pixels as they are decoded,
+ * and the times its stages took.
  */
 final class ActiveJob {
     final Job job;
-    final NDManager manager;
-    final Shape latentShape;
-    final List<DenoisingImage> images;
+    final JobTensors tensors;
+    final BatchKey key;
     final double queueMillis;
     final double textMillis;
-    final long denoiseStartNanos;
+    private final long denoiseStartNanos;
+    /** Per image, the turn it was last stepped in. */
+    private final long[] lastStepped;
     private final BufferedImage[] decoded;
     private int decodedCount;
     private double decodeMillis;
     private double denoiseMillis;
     private int reportedStep;
 
-    ActiveJob(Job job, NDManager manager, Shape latentShape, List<DenoisingImage> images, double queueMillis,
-            double textMillis, long denoiseStartNanos) {
+    ActiveJob(Job job, JobTensors tensors, double queueMillis, double textMillis, long denoiseStartNanos, long turn) {
         this.job = job;
-        this.manager = manager;
-        this.latentShape = latentShape;
-        this.images = images;
+        this.tensors = tensors;
+        DenoisingImage first = tensors.images().get(0);
+        this.key = new BatchKey(first.latent().getShape().get(2), first.latent().getShape().get(3));
         this.queueMillis = queueMillis;
         this.textMillis = textMillis;
         this.denoiseStartNanos = denoiseStartNanos;
-        this.decoded = new BufferedImage[images.size()];
+        this.lastStepped = new long[tensors.images().size()];
+        Arrays.fill(lastStepped, turn);
+        this.decoded = new BufferedImage[tensors.images().size()];
     }
 
-    int rows() {
-        return images.stream().mapToInt(DenoisingImage::rows).sum();
+    List<DenoisingImage> images() {
+        return tensors.images();
+    }
+
+    DenoisingImage image(int index) {
+        return tensors.images().get(index);
+    }
+
+    long lastStepped(int index) {
+        return lastStepped[index];
+    }
+
+    boolean decoded(int index) {
+        return decoded[index] != null;
+    }
+
+    /** Records a step of image {@code index} in {@code turn}; true when it was the image's last. */
+    boolean stepped(int index, long turn, long nowNanos) {
+        lastStepped[index] = turn;
+        boolean denoised = image(index).trajectory().finished();
+        if (denoised) {
+            denoiseMillis = Math.max(denoiseMillis, (nowNanos - denoiseStartNanos) / 1e6);
+        }
+        return denoised;
     }
 
     /** Steps every image of the job has completed. */
     int completedSteps() {
-        return images.stream().mapToInt(image -> image.trajectory().completedSteps()).min().orElse(0);
+        return images().stream().mapToInt(image -> image.trajectory().completedSteps()).min().orElse(0);
     }
 
     /** True once for each newly completed step, so that progress is reported once per step. */
@@ -55,18 +78,14 @@ final class ActiveJob {
         return false;
     }
 
-    void denoisingFinished(long nanos) {
-        denoiseMillis = Math.max(denoiseMillis, (nanos - denoiseStartNanos) / 1e6);
-    }
-
     /** A VAE call that decoded images of this job, counted once however many of them it held. */
     void decodeCallTook(double millis) {
         decodeMillis += millis;
     }
 
     /** Stores a decoded image; true when the job has all of them. */
-    boolean decoded(DenoisingImage image, BufferedImage pixels) {
-        decoded[images.indexOf(image)] = pixels;
+    boolean decoded(int index, BufferedImage pixels) {
+        decoded[index] = pixels;
         decodedCount++;
         return decodedCount == decoded.length;
     }
@@ -81,10 +100,5 @@ final class ActiveJob {
 
     double decodeMillis() {
         return decodeMillis;
-    }
-
-    void release() {
-        images.forEach(DenoisingImage::close);
-        manager.close();
     }
 }

@@ -10,11 +10,10 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Predicate;
 
 /**
  * The bounded line of jobs waiting for the model, shared fairly between clients. It knows nothing of the
- * model: the step batcher takes jobs from its head when it has room for them.
+ * model: the engine takes jobs from its head when it has room for them.
  *
  * <p>It is bounded twice: by jobs ({@code stipple.queue.capacity}) and by the work they wait with
  * ({@code stipple.queue.max-work}, in {@link io.stipple.pipeline.GenerationRequest#workUnits work units}), so
@@ -80,19 +79,31 @@ final class AdmissionQueue {
         }
     }
 
-    /** The head job, if {@code fits} accepts it; removed from the queue. */
-    Job pollIf(Predicate<Job> fits) {
+    /**
+     * Takes the jobs {@code ids} names that are still waiting (one cancelled meanwhile is not), in that order; the
+     * virtual time moves on to the latest start tag taken.
+     */
+    List<Job> take(List<String> ids) {
+        if (ids.isEmpty()) {
+            return List.of();
+        }
         lock.lock();
         try {
-            if (waiting.isEmpty() || !fits.test(waiting.first().job())) {
-                return null;
+            Map<String, Waiting> byId = new HashMap<>();
+            waiting.forEach(entry -> byId.put(entry.job().id(), entry));
+            List<Job> taken = new ArrayList<>();
+            for (String id : ids) {
+                Waiting entry = byId.get(id);
+                if (entry != null) {
+                    waiting.remove(entry);
+                    forget(entry);
+                    virtualTime = Math.max(virtualTime, entry.startTag());
+                    taken.add(entry.job());
+                }
             }
-            Waiting head = waiting.pollFirst();
-            forget(head);
-            virtualTime = head.startTag();
             // A finish tag behind the virtual time no longer changes where its client's next job starts.
             finishTags.values().removeIf(finish -> finish <= virtualTime);
-            return head.job();
+            return taken;
         } finally {
             lock.unlock();
         }

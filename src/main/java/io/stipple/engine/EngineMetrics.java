@@ -20,6 +20,7 @@ final class EngineMetrics {
     private final Timer queueWait;
     private final Counter imagesGenerated;
     private final Counter cancellations;
+    private final Counter previews;
     private final Tags model;
 
     /** One model's meters, tagged with its name. */
@@ -43,6 +44,8 @@ final class EngineMetrics {
                 .publishPercentileHistogram().register(registry);
         imagesGenerated = Counter.builder("stipple.images.generated").tags(this.model).register(registry);
         cancellations = Counter.builder("stipple.cancellations").tags(this.model).register(registry);
+        previews = Counter.builder("stipple.previews").tags(this.model)
+                .description("Previews rendered for jobs whose progress someone watches").register(registry);
     }
 
     /** The meters of the whole process, registered once however many models it serves. */
@@ -89,6 +92,11 @@ final class EngineMetrics {
 
     void rejected(String reason) {
         Counter.builder("stipple.rejections").tags(model).tag("reason", reason).register(registry).increment();
+    }
+
+    /** A preview rendered for a job someone watches: work beside the steps, on the model's thread and an encoder's. */
+    void previewed() {
+        previews.increment();
     }
 
     void cancelled() {

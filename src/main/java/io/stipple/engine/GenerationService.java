@@ -7,6 +7,7 @@ import io.stipple.model.ServedModel;
 import io.stipple.model.ServedModels;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
+import io.stipple.pipeline.LatentDiffusion;
 import io.stipple.pipeline.LatentPreview;
 import java.time.Duration;
 import java.util.Comparator;
@@ -28,7 +29,7 @@ import org.springframework.stereotype.Service;
 
 /**
  * The engine's front door: admits requests into their model's bounded queue within their client's quotas,
- * hands out jobs, cancels them, and runs one {@link StepBatcher} per served model on the thread that owns that
+ * hands out jobs, cancels them, and runs one {@link EngineLoop} per served model on the thread that owns that
  * model; the models take turns on the device ({@link ComputeTurns}). HTTP threads never call a model.
  *
  * <p>It stops before the web server does: new requests are refused (503), admitted ones are finished
@@ -75,14 +76,17 @@ public class GenerationService implements SmartLifecycle {
         AdmissionQueue queue = new AdmissionQueue(settings.capacity(), settings.maxWork() != null ? settings.maxWork()
                 : settings.capacity() * workUnits(defaultRequest(model.spec()), model));
         ServiceRate rate = new ServiceRate();
-        StepBatcher[] created = new StepBatcher[1];
-        EngineMetrics metrics = new EngineMetrics(registry, model.name(), queue::size, queue::work,
-                () -> created[0].activeImages(), () -> created[0].activeRows());
-        created[0] = new StepBatcher(model.pipeline(), model.samplers(), queue, metrics, rate, encoders, turns,
-                LatentPreview.fit(model.pipeline()), EngineSettings.from(properties));
+        RunningJobs running = new RunningJobs();
+        EngineMetrics metrics = new EngineMetrics(registry, model.name(), queue::size, queue::work, running::images,
+                running::rows);
+        EngineSettings engine = EngineSettings.from(properties);
+        LatentDiffusion diffusion = new LatentDiffusion(model.pipeline(), model.samplers());
+        EngineLoop loop = new EngineLoop(model.pipeline(), queue, new StepScheduler(engine.maxRows(), engine.exact()),
+                new StepExecutor(diffusion, model.pipeline().device(), metrics), running,
+                new JobOutcomes(running, metrics, rate, encoders, LatentPreview.fit(model.pipeline()), engine), turns);
         // one model keeps the thread name operators know; several are told apart by their model's name
-        Thread thread = daemon(created[0], only ? "stipple-worker" : "stipple-worker-" + model.name());
-        return new ModelWorker(model, queue, rate, metrics, created[0], thread);
+        Thread thread = daemon(loop, only ? "stipple-worker" : "stipple-worker-" + model.name());
+        return new ModelWorker(model, queue, rate, metrics, loop, thread);
     }
 
     private static Thread daemon(Runnable runnable, String name) {
@@ -210,13 +214,13 @@ public class GenerationService implements SmartLifecycle {
 
     /** Ready to serve: every model's worker is alive, warmed up and admitting. */
     public boolean ready() {
-        return running && workers.values().stream().allMatch(worker -> worker.alive() && worker.batcher().warm());
+        return running && workers.values().stream().allMatch(worker -> worker.alive() && worker.loop().warm());
     }
 
     /** Started, but a model's first call at its default size is still running. */
     public boolean warmingUp() {
         return running && workers.values().stream().allMatch(ModelWorker::alive)
-                && workers.values().stream().anyMatch(worker -> !worker.batcher().warm());
+                && workers.values().stream().anyMatch(worker -> !worker.loop().warm());
     }
 
     @Override
@@ -229,7 +233,7 @@ public class GenerationService implements SmartLifecycle {
     public void stop() {
         // Closes the queues first: once isRunning() reads false, no submission is admitted any more.
         long deadline = System.nanoTime() + grace.toNanos();
-        workers.values().forEach(worker -> worker.batcher().stop(deadline));
+        workers.values().forEach(worker -> worker.loop().stop(deadline));
         running = false;
         try {
             for (ModelWorker worker : workers.values()) {

@@ -32,6 +32,7 @@ public final class Job {
     private volatile int step;
     private volatile int steps;
     private volatile boolean cancelRequested;
+    private volatile boolean previewsAsked;
     private volatile byte[] latestPreview;
     /** The step of the latest preview that went out; guarded by {@code this}. */
     private int previewStep = -1;
@@ -137,9 +138,17 @@ public final class Job {
         listeners.remove(listener);
     }
 
-    /** Previews cost work on the model's thread; they are made only for jobs someone is watching. */
-    boolean watched() {
-        return !listeners.isEmpty();
+    /**
+     * Previews cost work on the model's thread; they are made only for jobs someone watches: a subscriber to its
+     * events, or a client that asked for the latest preview ({@link #askForPreviews()}).
+     */
+    boolean wantsPreviews() {
+        return previewsAsked || !listeners.isEmpty();
+    }
+
+    /** A client polling for the job's progress wants its latest preview from now on. */
+    public void askForPreviews() {
+        previewsAsked = true;
     }
 
     private JobEvent snapshot() {

@@ -1,15 +1,13 @@
 package io.stipple.pipeline;
 
-import io.stipple.sampling.Sampler;
-import java.util.ArrayList;
-import java.util.List;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.stipple.sampling.NoiseSource;
-import io.stipple.sampling.SeededNoise;
+import io.stipple.sampling.RewindableNoise;
 import io.stipple.sampling.Trajectory;
 
 /**
@@ -21,7 +19,7 @@ import io.stipple.sampling.Trajectory;
 public final class DenoisingImage implements AutoCloseable {
     private final long seed;
     private final Trajectory trajectory;
-    private final NoiseSource noise;
+    private final RewindableNoise noise;
     private final double guidanceScale;
     private final NDArray conditional;
     private final NDArray unconditional;
@@ -39,7 +37,7 @@ public final class DenoisingImage implements AutoCloseable {
             NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
         this.seed = seed;
         this.trajectory = trajectory;
-        this.noise = new SeededNoise(seed);
+        this.noise = new RewindableNoise(seed);
         this.guidanceScale = guidanceScale;
         this.conditional = conditional;
         this.unconditional = unconditional;
@@ -51,23 +49,7 @@ public final class DenoisingImage implements AutoCloseable {
             this.startNoise = noise.standardNormal(manager, latentShape);
             this.latent = trajectory.noised(start.latent(), startNoise);
         }
-    }
-
-    /**
-     * The images of one request, each with its own seed and trajectory: from noise, or for image-to-image
-     * from {@code start} over the last {@code strength} of the steps.
-     */
-    public static List<DenoisingImage> of(GenerationRequest request, Sampler sampler, NDArray conditional,
-            NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
-        List<DenoisingImage> images = new ArrayList<>();
-        for (long seed : request.seeds()) {
-            Trajectory trajectory = request.init() == null
-                    ? sampler.start(request.steps())
-                    : sampler.start(request.steps(), request.init().strength());
-            images.add(new DenoisingImage(seed, trajectory, request.guidanceScale(), conditional, unconditional,
-                    manager, latentShape, start));
-        }
-        return images;
+        noise.commit();
     }
 
     /**
@@ -80,7 +62,7 @@ public final class DenoisingImage implements AutoCloseable {
             return stepped;
         }
         NDArray mask = start.blendMask();
-        return trajectory.noised(start.latent(), startNoise).mul(mask.neg().add(1)).add(stepped.mul(mask));
+        return trajectory.noisedAfterStep(start.latent(), startNoise).mul(mask.neg().add(1)).add(stepped.mul(mask));
     }
 
     public long seed() {
@@ -128,10 +110,22 @@ public final class DenoisingImage implements AutoCloseable {
         return latent;
     }
 
-    /** Takes ownership of the next latent and releases the previous one. */
-    void advanceTo(NDArray next) {
+    /**
+     * Takes the step whose result is {@code next}: the trajectory and the noise stream move on, and the image owns
+     * {@code next} (moved out of the step's scope into this image's manager) in place of its previous latent.
+     */
+    void commitStep(NDArray next) {
+        next.attach(latent.getManager());
+        NDScope.unregister(next);
+        trajectory.commit();
+        noise.commit();
         latent.close();
         latent = next;
+    }
+
+    /** Forgets a step that will not be taken: its noise draws are given again when the step is tried again. */
+    void abandonStep() {
+        noise.rewind();
     }
 
     /** The start's latent and mask are the request's, shared, and closed with its manager. */

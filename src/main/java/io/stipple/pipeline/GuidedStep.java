@@ -35,42 +35,57 @@ public final class GuidedStep {
         this.guidanceEmbedding = guidanceEmbedding;
     }
 
+    /**
+     * Steps every image once, or none: an image's step is committed only when every image's next latent exists,
+     * so a batch that fails part-way can be stepped again (whole or in parts) with no image skipping a timestep
+     * or a noise draw.
+     */
     public void run(List<DenoisingImage> images) {
         try (NDScope scope = new NDScope()) {
-            List<NDArray> samples = new ArrayList<>();
-            List<NDArray> contexts = new ArrayList<>();
-            int rowCount = images.stream().mapToInt(DenoisingImage::rows).sum();
-            float[] timesteps = new float[rowCount];
-            int row = 0;
-            for (DenoisingImage image : images) {
-                NDArray input = image.unetInput();
-                float t = image.trajectory().currentTimestep();
-                if (image.classifierFree()) {
-                    samples.add(input);
-                    contexts.add(image.unconditional());
-                    timesteps[row++] = t;
-                }
-                samples.add(input);
-                contexts.add(image.conditional());
-                timesteps[row++] = t;
+            List<NDArray> next;
+            try {
+                next = nextLatents(images);
+            } catch (RuntimeException | Error e) {
+                images.forEach(DenoisingImage::abandonStep);
+                throw e;
             }
-            NDManager manager = images.get(0).latent().getManager();
-            NDList inputs = new NDList(NDArrays.concat(new NDList(samples)), manager.create(timesteps),
-                    NDArrays.concat(new NDList(contexts)));
-            guidanceEmbedding.ifPresent(embedding -> inputs.add(embeddings(embedding, images, manager)));
-            NDArray output = unet.forward(inputs).head();
-
-            List<NDArray> next = update(images, guided(output, images, manager), manager);
             for (int i = 0; i < images.size(); i++) {
-                DenoisingImage image = images.get(i);
-                // a row of the batch belongs to the first image's manager until it is handed to its own image
-                next.get(i).attach(image.latent().getManager());
-                NDArray latent = image.keepOutsideMask(next.get(i));
-                NDScope.unregister(latent);
-                image.advanceTo(latent);
+                images.get(i).commitStep(next.get(i));
             }
             scope.suppressNotUsedWarning();
         }
+    }
+
+    private List<NDArray> nextLatents(List<DenoisingImage> images) {
+        List<NDArray> samples = new ArrayList<>();
+        List<NDArray> contexts = new ArrayList<>();
+        int rowCount = images.stream().mapToInt(DenoisingImage::rows).sum();
+        float[] timesteps = new float[rowCount];
+        int row = 0;
+        for (DenoisingImage image : images) {
+            NDArray input = image.unetInput();
+            float t = image.trajectory().currentTimestep();
+            if (image.classifierFree()) {
+                samples.add(input);
+                contexts.add(image.unconditional());
+                timesteps[row++] = t;
+            }
+            samples.add(input);
+            contexts.add(image.conditional());
+            timesteps[row++] = t;
+        }
+        NDManager manager = images.get(0).latent().getManager();
+        NDList inputs = new NDList(NDArrays.concat(new NDList(samples)), manager.create(timesteps),
+                NDArrays.concat(new NDList(contexts)));
+        guidanceEmbedding.ifPresent(embedding -> inputs.add(embeddings(embedding, images, manager)));
+        NDArray output = unet.forward(inputs).head();
+
+        List<NDArray> stepped = update(images, guided(output, images, manager), manager);
+        List<NDArray> next = new ArrayList<>();
+        for (int i = 0; i < images.size(); i++) {
+            next.add(images.get(i).keepOutsideMask(stepped.get(i)));
+        }
+        return next;
     }
 
     /** One prediction row per image: the U-Net's rows are [ε_u, ε_c] for a classifier-free image, [ε] otherwise. */
@@ -106,7 +121,7 @@ public final class GuidedStep {
         return unconditional.add(conditional.sub(unconditional).mul(scale));
     }
 
-    /** Each image's next latent: the affine steps all at once, the others image by image. */
+    /** Each image's proposed next latent: the affine steps all at once, the others image by image. */
     private static List<NDArray> update(List<DenoisingImage> images, NDArray predictions, NDManager manager) {
         int n = images.size();
         NDArray[] next = new NDArray[n];
@@ -126,14 +141,13 @@ public final class GuidedStep {
         for (int i = 0; i < n; i++) {
             if (alone[i]) {
                 DenoisingImage image = images.get(i);
-                next[i] = image.trajectory().step(rows.get(i), image.latent(), image.noise());
+                next[i] = image.trajectory().propose(rows.get(i), image.latent(), image.noise());
             }
         }
         if (!affine.isEmpty()) {
             NDList stepped = affineSteps(images, affine, updates, affine.size() == n ? predictions : null, rows, manager);
             for (int k = 0; k < affine.size(); k++) {
                 next[affine.get(k)] = stepped.get(k);
-                images.get(affine.get(k)).trajectory().completeAffineStep();
             }
         }
         return List.of(next);

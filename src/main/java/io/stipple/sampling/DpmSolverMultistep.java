@@ -69,6 +69,8 @@ public final class DpmSolverMultistep implements Sampler {
     private final class MultistepTrajectory extends Trajectory {
         private final float[] sigmas;
         private NDArray previousOriginal;
+        /** x̂₀ of the proposed step, which becomes {@link #previousOriginal} when the step is committed. */
+        private NDArray proposedOriginal;
 
         MultistepTrajectory(float[] timesteps, float[] sigmas) {
             super(timesteps, 1.0);
@@ -91,7 +93,7 @@ public final class DpmSolverMultistep implements Sampler {
                 NDArray slope = original.sub(previousOriginal).mul(1.0 / r);
                 next = next.sub(slope.mul(0.5 * decay));
             }
-            remember(original);
+            keepProposed(original);
             return next;
         }
 
@@ -101,20 +103,31 @@ public final class DpmSolverMultistep implements Sampler {
             return original.mul(level.alpha).add(noise.mul(level.sigma));
         }
 
-        /** Keeps x̂₀ past the step's scope for the next step's second-order correction. */
-        private void remember(NDArray original) {
+        /** Keeps x̂₀ past the step's scope for the next step's second-order correction, once the step is taken. */
+        private void keepProposed(NDArray original) {
             NDScope.unregister(original);
-            if (previousOriginal != null) {
-                previousOriginal.close();
-            }
-            previousOriginal = original;
+            release(proposedOriginal);
+            proposedOriginal = original;
+        }
+
+        @Override
+        protected void committed() {
+            release(previousOriginal);
+            previousOriginal = proposedOriginal;
+            proposedOriginal = null;
         }
 
         @Override
         public void close() {
-            if (previousOriginal != null) {
-                previousOriginal.close();
-                previousOriginal = null;
+            release(previousOriginal);
+            release(proposedOriginal);
+            previousOriginal = null;
+            proposedOriginal = null;
+        }
+
+        private static void release(NDArray array) {
+            if (array != null) {
+                array.close();
             }
         }
     }

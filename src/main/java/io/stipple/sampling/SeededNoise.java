@@ -21,11 +21,16 @@ public final class SeededNoise implements NoiseSource {
 
     @Override
     public NDArray standardNormal(NDManager manager, Shape shape) {
-        float[] values = new float[Math.toIntExact(shape.size())];
-        for (int i = 0; i < values.length; i++) {
+        return manager.create(draw(Math.toIntExact(shape.size())), shape);
+    }
+
+    /** The next {@code count} values of the stream. */
+    float[] draw(int count) {
+        float[] values = new float[count];
+        for (int i = 0; i < count; i++) {
             values[i] = (float) next();
         }
-        return manager.create(values, shape);
+        return values;
     }
 
     private double next() {

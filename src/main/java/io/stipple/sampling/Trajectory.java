@@ -79,12 +79,23 @@ public abstract class Trajectory implements AutoCloseable {
     }
 
     /**
-     * {@code original} (a clean latent) noised with {@code noise} to the level the sample has now: the
-     * start of an image-to-image walk, and the part of an inpainted latent outside its mask after each
-     * step. Once the walk is finished that level is zero, and the original is returned as it is.
+     * {@code original} (a clean latent) noised with {@code noise} to the level the sample has now: the start of
+     * an image-to-image walk. Once the walk is finished that level is zero, and the original is returned as it is.
      */
     public final NDArray noised(NDArray original, NDArray noise) {
-        return finished() ? original.duplicate() : addNoise(original, noise, next);
+        return noisedAt(next, original, noise);
+    }
+
+    /**
+     * {@code original} noised to the level the current step reaches, clean after the last: the part of an
+     * inpainted latent outside its mask, blended in before the step is committed.
+     */
+    public final NDArray noisedAfterStep(NDArray original, NDArray noise) {
+        return noisedAt(next + 1, original, noise);
+    }
+
+    private NDArray noisedAt(int index, NDArray original, NDArray noise) {
+        return index == timesteps.length ? original.duplicate() : addNoise(original, noise, index);
     }
 
     /** The forward process q(x_t | x_0) at timestep {@code index} of the schedule, as the sampler parameterises x_t. */
@@ -99,21 +110,29 @@ public abstract class Trajectory implements AutoCloseable {
         return sample;
     }
 
-    /** Advances one step: from the (guided) model output at {@link #currentTimestep()} to the next sample. */
+    /** Takes one step: from the (guided) model output at {@link #currentTimestep()} to the next sample. */
     public final NDArray step(NDArray modelOutput, NDArray sample, NoiseSource noise) {
+        NDArray next = propose(modelOutput, sample, noise);
+        commit();
+        return next;
+    }
+
+    /**
+     * The next sample, computed but not taken: the walk stays at the current step until {@link #commit()}, so
+     * that a batch whose update fails part-way can be stepped again without any image skipping a timestep.
+     * Proposing again replaces the step proposed before.
+     */
+    public final NDArray propose(NDArray modelOutput, NDArray sample, NoiseSource noise) {
         Optional<AffineUpdate> affine = affineStep();
-        NDArray result = affine.isPresent()
+        return affine.isPresent()
                 ? affine.get().apply(sample, modelOutput,
                         affine.get().drawsNoise() ? noise.standardNormal(sample.getManager(), sample.getShape()) : null)
                 : update(next, modelOutput, sample, noise);
-        next++;
-        return result;
     }
 
     /**
      * The current step as coefficients, where it is affine; the caller that applies them itself, to many images at
-     * once, then calls {@link #completeAffineStep()} instead of {@link #step}, and draws the image's noise if the
-     * step does, exactly as step() would.
+     * once, then calls {@link #commit()}, and draws the image's noise if the step does, exactly as propose() would.
      */
     public final Optional<AffineUpdate> affineStep() {
         if (finished()) {
@@ -122,20 +141,28 @@ public abstract class Trajectory implements AutoCloseable {
         return affineUpdate(next);
     }
 
-    /** Records that the caller applied {@link #affineStep()}'s update. */
-    public final void completeAffineStep() {
-        if (affineStep().isEmpty()) {
-            throw new IllegalStateException("step " + next + " is not affine");
+    /** Takes the step last proposed (or applied from {@link #affineStep()}). */
+    public final void commit() {
+        if (finished()) {
+            throw new IllegalStateException("trajectory already took all " + timesteps.length + " steps");
         }
+        committed();
         next++;
     }
 
-    /** Step {@code index} as an affine update, or empty where it is not one (then {@link #update} takes it). */
+    /** Keeps what the step just taken leaves for the next one: DPM-Solver++ its proposed x̂₀. */
+    protected void committed() {
+    }
+
+    /** Step {@code index} as an affine update, or empty where it is not one (then {@link #update} proposes it). */
     protected Optional<AffineUpdate> affineUpdate(int index) {
         return Optional.empty();
     }
 
-    /** A step that is not affine: DPM-Solver++'s, which reads the previous x̂₀, or one whose x̂₀ is clipped. */
+    /**
+     * A step that is not affine: DPM-Solver++'s, which reads the previous x̂₀, or one whose x̂₀ is clipped. It
+     * changes no state that outlives an abandoned proposal: what the next step needs is kept in {@link #committed}.
+     */
     protected NDArray update(int index, NDArray modelOutput, NDArray sample, NoiseSource noise) {
         throw new IllegalStateException(getClass().getSimpleName() + " has only affine steps");
     }

@@ -1,6 +1,7 @@
 package io.stipple.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.ArrayList;
@@ -22,15 +23,15 @@ class AdmissionQueueTest {
 
     private static List<String> drain(AdmissionQueue queue) {
         List<String> order = new ArrayList<>();
-        Job next;
-        while ((next = queue.pollIf(job -> true)) != null) {
-            order.add(next.id());
+        while (queue.size() > 0) {
+            order.add(take(queue));
         }
         return order;
     }
 
+    /** Takes the head, as the engine takes the jobs it planned from the queue's snapshot. */
     private static String take(AdmissionQueue queue) {
-        return queue.pollIf(job -> true).id();
+        return queue.take(List.of(queue.snapshot().get(0).id())).get(0).id();
     }
 
     @Test
@@ -108,11 +109,17 @@ class AdmissionQueueTest {
     }
 
     @Test
-    void takesTheHeadOnlyWhenItFits() {
+    void takesTheNamedJobsThatAreStillWaiting() {
         AdmissionQueue queue = new AdmissionQueue(32, 1_000);
-        queue.add(job("a", 50), 1);
-        queue.add(job("b", 1), 1);
-        assertEquals(null, queue.pollIf(job -> job.work() < 10), "the head does not fit, and nothing overtakes it");
-        assertEquals(2, queue.size());
+        Job a = job("a", 50);
+        Job b = job("b", 1);
+        Job c = job("c", 1);
+        queue.add(a, 1);
+        queue.add(b, 1);
+        queue.add(c, 1);
+        assertTrue(queue.remove(b), "cancelled after the engine planned to take it");
+        assertEquals(List.of(a, c), queue.take(List.of(a.id(), b.id(), c.id())));
+        assertEquals(0, queue.size());
+        assertEquals(0, queue.work());
     }
 }

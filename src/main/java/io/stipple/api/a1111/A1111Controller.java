@@ -119,8 +119,6 @@ public class A1111Controller {
     private DeferredResult<Map<String, Object>> generate(GenerationBody body, GenerationRequest request,
             HttpServletRequest http) {
         Job job = service.submit(request, ClientIdentity.of(http));
-        // Watched, the job renders previews: /progress shows them as current_image.
-        job.subscribe(event -> { });
         return answers.of(http, job, result -> answer(body, result, job.createdAt()));
     }
 
@@ -202,6 +200,10 @@ public class A1111Controller {
             @RequestParam(name = "skip_current_image", defaultValue = "false") boolean skipCurrentImage,
             HttpServletRequest http) {
         Optional<Job> current = current(http);
+        if (!skipCurrentImage) {
+            // the job renders previews from now on, for current_image
+            current.ifPresent(Job::askForPreviews);
+        }
         int step = current.map(Job::step).orElse(0);
         int steps = current.filter(job -> job.status() == JobStatus.RUNNING).map(Job::steps).orElse(0);
         double progress = steps == 0 ? 0.0 : (double) step / steps;

@@ -1,0 +1,93 @@
+package io.stipple.engine;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * The engine's policy, and nothing else: from plain facts about waiting jobs and running images it plans each
+ * device turn. No tensors here, so the policy is tested without a model.
+ *
+ * <ul>
+ * <li>Admission: waiting jobs join, in the queue's order, while their rows fit beside the rows still denoising
+ * (an idle model always takes one job, however large). Jobs thus join and leave at step boundaries.
+ * <li>Stepping: images that share a {@link BatchKey} step together; keys take turns, and within a key the images
+ * stepped least recently go first, up to the row cap (one image per call when batching is exact).
+ * <li>Decoding: denoised images, oldest job first, up to the decode cap per VAE call.
+ * </ul>
+ * A call that runs out of memory lowers its cap for good ({@link #lowerRowCap}, {@link #lowerDecodeCap}).
+ */
+final class StepScheduler {
+    private final boolean exact;
+    private int rowCap;
+    private int decodeCap;
+    /** Which key steps next, counted round the keys present at each turn. */
+    private long nextKey;
+
+    /**
+     * @param maxRows U-Net rows per call, and images per VAE call
+     * @param exact   one image per U-Net call, for results bit-identical to a request served alone
+     */
+    StepScheduler(int maxRows, boolean exact) {
+        this.rowCap = maxRows;
+        this.decodeCap = maxRows;
+        this.exact = exact;
+    }
+
+    StepPlan schedule(TurnFacts facts) {
+        List<TurnFacts.Running> denoising = facts.running().stream().filter(image -> !image.denoised()).toList();
+        List<ImageRef> decode = facts.running().stream()
+                .filter(TurnFacts.Running::denoised)
+                .limit(decodeCap)
+                .map(TurnFacts.Running::image)
+                .toList();
+        return new StepPlan(admissions(facts.waiting(), denoising), decode, stepBatch(denoising));
+    }
+
+    private List<String> admissions(List<TurnFacts.Waiting> waiting, List<TurnFacts.Running> denoising) {
+        int rows = denoising.stream().mapToInt(TurnFacts.Running::rows).sum();
+        List<String> admitted = new ArrayList<>();
+        for (TurnFacts.Waiting job : waiting) {
+            if (rows > 0 && rows + job.rows() > rowCap) {
+                break;
+            }
+            admitted.add(job.jobId());
+            rows += job.rows();
+        }
+        return admitted;
+    }
+
+    private List<ImageRef> stepBatch(List<TurnFacts.Running> denoising) {
+        List<BatchKey> keys = denoising.stream().map(TurnFacts.Running::key).distinct().toList();
+        if (keys.isEmpty()) {
+            return List.of();
+        }
+        BatchKey key = keys.get((int) (nextKey++ % keys.size()));
+        List<TurnFacts.Running> candidates = denoising.stream()
+                .filter(image -> image.key().equals(key))
+                .sorted(Comparator.comparingLong(TurnFacts.Running::lastStepped))
+                .toList();
+        List<ImageRef> batch = new ArrayList<>();
+        int rows = 0;
+        for (TurnFacts.Running candidate : candidates) {
+            if (!batch.isEmpty() && (exact || rows + candidate.rows() > rowCap)) {
+                break;
+            }
+            batch.add(candidate.image());
+            rows += candidate.rows();
+        }
+        return batch;
+    }
+
+    /** A U-Net call of {@code rows} rows ran out of memory: later calls take at most half as many. */
+    int lowerRowCap(int rows) {
+        rowCap = Math.max(1, Math.min(rowCap, rows / 2));
+        return rowCap;
+    }
+
+    /** A VAE call of {@code images} images ran out of memory: later calls take at most half as many. */
+    int lowerDecodeCap(int images) {
+        decodeCap = Math.max(1, Math.min(decodeCap, images / 2));
+        return decodeCap;
+    }
+}
