@@ -14,6 +14,9 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.model.PipelineDirectory;
 import io.stipple.model.TestPipelines;
+import io.stipple.pipeline.GenerationRequest;
+import io.stipple.pipeline.InitImage;
+import java.awt.image.BufferedImage;
 import io.stipple.testing.StippleHttp;
 import java.io.IOException;
 import java.net.http.HttpResponse;
@@ -33,8 +36,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * A model that fails on one request's input (the tiny fixture with src/tools/fixture/make_faulty_parts.py's
  * modules: a prompt with "pink" makes the U-Net raise, "gray" makes it run out of memory in calls of more than
- * 4 rows, "brown" makes one U-Net call last seconds) fails that request alone, with a short problem that
- * carries an error id and no trace; its batch-mates finish; and a deadline holds even inside one long call.
+ * 4 rows, "brown" makes one U-Net call last seconds; the VAE decoder runs out of memory in calls of more than 8
+ * latents) fails that request alone, with a short problem that carries an error id and no trace; its batch-mates
+ * finish; calls that run out of memory are split; and a deadline holds even inside one long call.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = "stipple.request.timeout=700ms")
 class FaultIsolationTest {
@@ -52,6 +56,7 @@ class FaultIsolationTest {
         Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
         TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
         TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
+        TestPipelines.swapIn(directory, "vae_decoder_hungry.pt", PipelineDirectory.VAE_DECODER);
         properties.add("stipple.model-dir", directory::toString);
         properties.add("stipple.embedded-models", () -> "false");
     }
@@ -90,6 +95,34 @@ class FaultIsolationTest {
         assertEquals(4, result(large).images().size());
         assertEquals(6, rows.count() - callsBefore, "3 steps of 8 rows in calls of at most 4");
         assertEquals(24, rows.totalAmount() - rowsBefore);
+    }
+
+    /**
+     * Ten unguided images (one row each) step in the same calls and finish together; their VAE call runs out of
+     * memory, is split, and the job succeeds.
+     */
+    @Test
+    void aDecodeThatRunsOutOfMemoryIsSplit() {
+        Job many = service.submit(request("a red circle", 64, 64, 2, 1.0, "ddim", 20, 10), EngineTesting.CLIENT);
+        assertEquals(10, result(many).images().size());
+    }
+
+    /**
+     * A job whose images cannot start (its init image does not have its size, standing in for running out of
+     * memory there) fails alone and leaves no tensors behind.
+     */
+    @Test
+    void aJobThatCannotStartFailsAloneAndKeepsNoTensors() {
+        int before = EngineTesting.liveNdArrays();
+        GenerationRequest fine = request("a red circle", 64, 64, 2, 5.0, "ddim", 30);
+        Job bad = service.submit(new GenerationRequest(fine.model(), fine.prompt(), "", 64, 64, 2, 5.0,
+                fine.guidance(), "ddim", 0, List.of(31L),
+                new InitImage(new BufferedImage(128, 128, BufferedImage.TYPE_INT_RGB), 0.5, null)), EngineTesting.CLIENT);
+        Job good = service.submit(fine, EngineTesting.CLIENT);
+        assertFails(bad, JobFailure.Reason.MODEL_ERROR, PATIENCE);
+        assertEquals(1, result(good).images().size());
+        await().atMost(PATIENCE).untilAsserted(() -> assertEquals(before, EngineTesting.liveNdArrays(),
+                "NDArrays once both jobs have left"));
     }
 
     @Test

@@ -1,9 +1,11 @@
 package io.stipple.api.a1111;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.testing.StippleHttp;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -11,13 +13,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import tools.jackson.databind.JsonNode;
@@ -31,6 +33,8 @@ class A1111ApiTest {
 
     @LocalServerPort
     int port;
+    @Autowired
+    MeterRegistry registry;
 
     private StippleHttp http;
 
@@ -109,16 +113,33 @@ class A1111ApiTest {
         assertEquals(0, StippleHttp.json(http.get("/sdapi/v1/progress")).at("/state/job_count").asInt());
     }
 
-    private JsonNode awaitProgress() throws InterruptedException {
-        Instant giveUp = Instant.now().plus(Duration.ofSeconds(30));
-        while (Instant.now().isBefore(giveUp)) {
-            JsonNode progress = StippleHttp.json(http.get("/sdapi/v1/progress"));
-            if (progress.at("/state/sampling_step").asInt() >= 2 && !progress.get("current_image").isNull()) {
-                return progress;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no progress within 30 s");
+    /** Previews cost work on the model's thread: a client that never asks for current_image causes none. */
+    @Test
+    void previewsAreRenderedOnlyOnceAClientAsksForThem() throws Exception {
+        double before = registry.get("stipple.previews").counter().count();
+        CompletableFuture<HttpResponse<byte[]>> slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
+                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                        StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
+        JsonNode progress = awaitProgress("?skip_current_image=true", 3);
+        assertTrue(progress.get("current_image").isNull());
+        assertEquals(before, registry.get("stipple.previews").counter().count(), "previews nobody asked for");
+
+        awaitProgress("", progress.at("/state/sampling_step").asInt() + 2);
+        assertTrue(registry.get("stipple.previews").counter().count() > before, "previews once asked for");
+        assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
+        assertEquals(409, slow.get().statusCode());
+    }
+
+    private JsonNode awaitProgress() {
+        return awaitProgress("", 2);
+    }
+
+    /** Polls /progress until the job in hand has taken {@code step} steps (and has a preview, unless skipped). */
+    private JsonNode awaitProgress(String query, int step) {
+        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
+                .until(() -> StippleHttp.json(http.get("/sdapi/v1/progress" + query)),
+                        progress -> progress.at("/state/sampling_step").asInt() >= step
+                                && (!progress.get("current_image").isNull() || !query.isEmpty()));
     }
 
     @Test
