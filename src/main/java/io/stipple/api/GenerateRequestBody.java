@@ -18,4 +18,82 @@ public record GenerateRequestBody(
         @JsonProperty("strength") Double strength,
         @JsonProperty("mask_image") String maskImage,
         @JsonProperty("model") String model) {
+
+    /** A body to fill field by field, as the compatibility adapters translate their own requests. */
+    public static Builder builder(String prompt) {
+        return new Builder(prompt);
+    }
+
+    /** Fields left unset stay absent (null), as in a JSON body that leaves them out. */
+    public static final class Builder {
+        private final String prompt;
+        private String negativePrompt;
+        private Integer width;
+        private Integer height;
+        private Integer steps;
+        private Double guidanceScale;
+        private String sampler;
+        private Double eta;
+        private Long seed;
+        private Integer numImages;
+        private Double strength;
+        private String model;
+
+        private Builder(String prompt) {
+            this.prompt = prompt;
+        }
+
+        public Builder negativePrompt(String negativePrompt) {
+            this.negativePrompt = negativePrompt;
+            return this;
+        }
+
+        public Builder size(Integer width, Integer height) {
+            this.width = width;
+            this.height = height;
+            return this;
+        }
+
+        public Builder steps(Integer steps) {
+            this.steps = steps;
+            return this;
+        }
+
+        public Builder guidanceScale(Double guidanceScale) {
+            this.guidanceScale = guidanceScale;
+            return this;
+        }
+
+        public Builder sampler(String sampler, Double eta) {
+            this.sampler = sampler;
+            this.eta = eta;
+            return this;
+        }
+
+        public Builder seed(Long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        public Builder numImages(Integer numImages) {
+            this.numImages = numImages;
+            return this;
+        }
+
+        /** How far an image given beside the body (an uploaded file) goes back towards noise. */
+        public Builder strength(Double strength) {
+            this.strength = strength;
+            return this;
+        }
+
+        public Builder model(String model) {
+            this.model = model;
+            return this;
+        }
+
+        public GenerateRequestBody build() {
+            return new GenerateRequestBody(prompt, negativePrompt, width, height, steps, guidanceScale, sampler, eta,
+                    seed, numImages, null, strength, null, model);
+        }
+    }
 }

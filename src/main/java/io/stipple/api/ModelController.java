@@ -1,11 +1,9 @@
 package io.stipple.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
-import io.stipple.config.StippleProperties;
-import io.stipple.model.PipelineSpec;
+import io.stipple.model.ModelCapabilities;
 import io.stipple.model.ServedModel;
 import io.stipple.model.ServedModels;
-import io.stipple.sampling.SamplerCatalog;
 import io.swagger.v3.oas.annotations.Operation;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.tags.Tag;
@@ -24,18 +22,19 @@ public class ModelController {
     private final Map<String, ModelInfo> byName = new LinkedHashMap<>();
     private final ModelList list;
 
-    public ModelController(ServedModels models, RequestValidator validator, StippleProperties properties) {
-        StippleProperties.Limits limits = properties.limits();
+    public ModelController(ServedModels models) {
         for (ServedModel model : models.all()) {
-            PipelineSpec spec = model.spec();
-            byName.put(model.name(), new ModelInfo(spec.name(), spec.description(),
+            ModelCapabilities can = model.capabilities();
+            ModelCapabilities.Defaults defaults = can.defaults();
+            ModelCapabilities.Limits limits = can.limits();
+            byName.put(model.name(), new ModelInfo(can.name(), can.description(),
                     model.pipeline().device().isGpu() ? "gpu:" + model.pipeline().device().getDeviceId() : "cpu",
-                    model == models.defaultModel(), spec.guidanceEmbedded(), model.pipeline().vaeEncoder().isPresent(),
-                    new Defaults(spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
-                            spec.guidanceScaleOrDefault(), spec.samplerOrDefault(), 0.0, 1),
-                    new Limits(spec.sizeMultipleOrDefault(), limits.maxPixels(), validator.maxSteps(model),
-                            RequestValidator.MAX_GUIDANCE_SCALE, limits.maxImages(), limits.maxPromptLength()),
-                    SamplerCatalog.NAMES));
+                    model == models.defaultModel(), can.guidanceEmbedded(), can.imageToImage(),
+                    new Defaults(defaults.width(), defaults.height(), defaults.steps(), defaults.guidanceScale(),
+                            defaults.sampler(), defaults.eta(), defaults.numImages()),
+                    new Limits(limits.sizeMultiple(), limits.maxPixels(), limits.maxSteps(), limits.maxGuidanceScale(),
+                            limits.maxImages(), limits.maxPromptLength()),
+                    can.samplerNames()));
         }
         this.list = new ModelList(models.defaultModel().name(), List.copyOf(byName.values()));
     }

@@ -1,49 +1,32 @@
 package io.stipple.api;
 
-import io.stipple.model.PipelineDirectory;
-import io.stipple.pipeline.InitImage;
-import java.awt.image.BufferedImage;
 import io.stipple.api.InvalidRequestException.FieldViolation;
-import io.stipple.config.StippleProperties;
+import io.stipple.model.ModelCapabilities;
+import io.stipple.model.PipelineDirectory;
 import io.stipple.model.ServedModel;
 import io.stipple.model.ServedModels;
-import io.stipple.model.PipelineSpec;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
-import io.stipple.sampling.SamplerCatalog;
+import io.stipple.pipeline.InitImage;
+import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.stereotype.Component;
 
 /**
- * Checks a request body against the API's rules and the model's limits, and resolves every default:
- * what comes out is exactly what will run. All violations are reported at once.
+ * Checks a request body against the API's rules and the model's {@link ModelCapabilities}, and resolves every
+ * default: what comes out is exactly what will run. All violations are reported at once.
  */
 @Component
 public class RequestValidator {
-    public static final int MAX_STEPS = 150;
-    public static final double MAX_GUIDANCE_SCALE = 30.0;
-    /** diffusers' img2img default. */
-    public static final double DEFAULT_STRENGTH = 0.8;
     /** Drawn seeds stay below 2^53 so that JavaScript clients can hold them exactly. */
     static final long MAX_DRAWN_SEED = 1L << 53;
 
     private final ServedModels models;
-    private final StippleProperties.Limits limits;
 
-    public RequestValidator(ServedModels models, StippleProperties properties) {
+    public RequestValidator(ServedModels models) {
         this.models = models;
-        this.limits = properties.limits();
-    }
-
-    /** The most steps a request for the default model may ask for. */
-    public int maxSteps() {
-        return maxSteps(models.defaultModel());
-    }
-
-    public int maxSteps(ServedModel model) {
-        return Math.min(Math.min(MAX_STEPS, limits.maxSteps()), model.samplers().trainTimesteps());
     }
 
     /** The model a request names, or the default one; an unknown name is the request's error. */
@@ -58,7 +41,7 @@ public class RequestValidator {
     public GenerationRequest validate(GenerateRequestBody body) {
         ServedModel model = model(body.model());
         List<FieldViolation> violations = new ArrayList<>();
-        boolean decode = body.initImage() != null && startsFromImages(model);
+        boolean decode = body.initImage() != null && model.capabilities().imageToImage();
         BufferedImage initImage = decode ? InitImages.decode("init_image", body.initImage(), violations) : null;
         BufferedImage mask = decode && body.maskImage() != null
                 ? InitImages.decode("mask_image", body.maskImage(), violations) : null;
@@ -75,15 +58,16 @@ public class RequestValidator {
 
     private GenerationRequest validate(ServedModel model, GenerateRequestBody body, boolean startsFromImage,
             BufferedImage initImage, BufferedImage mask, List<FieldViolation> violations) {
-        PipelineSpec spec = model.spec();
-        SamplerCatalog samplers = model.samplers();
+        ModelCapabilities can = model.capabilities();
+        ModelCapabilities.Limits limits = can.limits();
+        ModelCapabilities.Defaults defaults = can.defaults();
         if (body.prompt() == null || body.prompt().isBlank()) {
             violations.add(new FieldViolation("prompt", "prompt is required and must not be blank"));
         } else if (body.prompt().length() > limits.maxPromptLength()) {
             violations.add(new FieldViolation("prompt", "prompt must be at most " + limits.maxPromptLength()
                     + " characters, got " + body.prompt().length()));
         }
-        if (spec.guidanceEmbedded() && body.negativePrompt() != null && !body.negativePrompt().isEmpty()) {
+        if (!can.takesNegativePrompt() && body.negativePrompt() != null && !body.negativePrompt().isEmpty()) {
             violations.add(new FieldViolation("negative_prompt", "the model \"" + model.name() + "\" embeds the "
                     + "guidance scale (a latent consistency model) and has no unconditional pass to give a negative prompt"));
         } else if (body.negativePrompt() != null && body.negativePrompt().length() > limits.maxPromptLength()) {
@@ -97,44 +81,45 @@ public class RequestValidator {
                     + " but init_image is " + initImage.getWidth() + " × " + initImage.getHeight()
                     + "; they must be the same size"));
         }
-        double strength = body.strength() != null ? body.strength() : DEFAULT_STRENGTH;
+        double strength = body.strength() != null ? body.strength() : defaults.strength();
         if (!(strength >= 0 && strength <= 1)) {
             violations.add(new FieldViolation("strength", "strength must be between 0 and 1, got " + strength));
         }
-        int[] size = initImage != null && body.width() == null && body.height() == null ? fitted(initImage, spec) : null;
-        int width = size != null ? size[0] : orDefault(body.width(), spec.defaultWidth());
-        int height = size != null ? size[1] : orDefault(body.height(), spec.defaultHeight());
-        checkSide(violations, "width", width, spec);
-        checkSide(violations, "height", height, spec);
+        int[] size = initImage != null && body.width() == null && body.height() == null ? fitted(initImage, limits) : null;
+        int width = size != null ? size[0] : orDefault(body.width(), defaults.width());
+        int height = size != null ? size[1] : orDefault(body.height(), defaults.height());
+        checkSide(violations, "width", width, limits);
+        checkSide(violations, "height", height, limits);
         if (width > 0 && height > 0 && (long) width * height > limits.maxPixels()) {
             violations.add(new FieldViolation(body.width() != null ? "width" : "height", "width × height must be at most "
                     + limits.maxPixels() + " pixels, got " + width + " × " + height + " = " + (long) width * height));
         }
-        int steps = orDefault(body.steps(), spec.stepsOrDefault());
-        if (steps < 1 || steps > maxSteps(model)) {
-            violations.add(new FieldViolation("steps", "steps must be between 1 and " + maxSteps(model) + ", got " + steps));
+        int steps = orDefault(body.steps(), defaults.steps());
+        if (steps < 1 || steps > limits.maxSteps()) {
+            violations.add(new FieldViolation("steps", "steps must be between 1 and " + limits.maxSteps() + ", got "
+                    + steps));
         }
-        double guidance = body.guidanceScale() != null ? body.guidanceScale() : spec.guidanceScaleOrDefault();
-        if (!(guidance >= 0 && guidance <= MAX_GUIDANCE_SCALE)) {
+        double guidance = body.guidanceScale() != null ? body.guidanceScale() : defaults.guidanceScale();
+        if (!(guidance >= 0 && guidance <= limits.maxGuidanceScale())) {
             violations.add(new FieldViolation("guidance_scale",
-                    "guidance_scale must be between 0 and " + MAX_GUIDANCE_SCALE + ", got " + guidance));
+                    "guidance_scale must be between 0 and " + limits.maxGuidanceScale() + ", got " + guidance));
         }
-        String sampler = body.sampler() != null ? body.sampler() : spec.samplerOrDefault();
-        if (!samplers.offers(sampler)) {
+        String sampler = body.sampler() != null ? body.sampler() : defaults.sampler();
+        if (!can.offers(sampler)) {
             violations.add(new FieldViolation("sampler",
-                    "unknown sampler \"" + sampler + "\"; available: " + String.join(", ", SamplerCatalog.NAMES)));
-        } else if (steps > samplers.maxSteps(sampler) && steps <= maxSteps(model)) {
+                    "unknown sampler \"" + sampler + "\"; available: " + String.join(", ", can.samplerNames())));
+        } else if (steps > can.maxSteps(sampler) && steps <= limits.maxSteps()) {
             // only lcm takes fewer than the model's training timesteps
-            violations.add(new FieldViolation("steps", sampler + " takes at most " + samplers.maxSteps(sampler)
+            violations.add(new FieldViolation("steps", sampler + " takes at most " + can.maxSteps(sampler)
                     + " steps (the model's original_inference_steps), got " + steps));
         }
-        double eta = body.eta() != null ? body.eta() : 0.0;
+        double eta = body.eta() != null ? body.eta() : defaults.eta();
         if (!(eta >= 0 && eta <= 1)) {
             violations.add(new FieldViolation("eta", "eta must be between 0 and 1, got " + eta));
         } else if (eta != 0 && !"ddim".equals(sampler)) {
             violations.add(new FieldViolation("eta", "eta is only used by the ddim sampler, not by \"" + sampler + "\""));
         }
-        int imageCount = orDefault(body.numImages(), 1);
+        int imageCount = orDefault(body.numImages(), defaults.numImages());
         if (imageCount < 1 || imageCount > limits.maxImages()) {
             violations.add(new FieldViolation("num_images",
                     "num_images must be between 1 and " + limits.maxImages() + ", got " + imageCount));
@@ -154,8 +139,8 @@ public class RequestValidator {
         }
         InitImage init = initImage == null ? null : new InitImage(InitImages.resize(initImage, width, height), strength,
                 mask == null ? null : InitImages.resize(mask, width, height));
-        return new GenerationRequest(spec.name(), body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
-                width, height, steps, guidance, Guidance.of(spec, guidance), sampler, eta, seeds, init);
+        return new GenerationRequest(model.name(), body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
+                width, height, steps, guidance, Guidance.of(can, guidance), sampler, eta, seeds, init);
     }
 
     /** An image to start from needs a model with a VAE encoder; strength and mask need an image. */
@@ -168,7 +153,7 @@ public class RequestValidator {
             if (body.maskImage() != null) {
                 violations.add(new FieldViolation("mask_image", "mask_image applies only with init_image"));
             }
-        } else if (!startsFromImages(model)) {
+        } else if (!model.capabilities().imageToImage()) {
             violations.add(new FieldViolation("init_image", "the model \"" + model.name() + "\" has no "
                     + PipelineDirectory.VAE_ENCODER + ", so it cannot start from an image"));
         }
@@ -178,20 +163,17 @@ public class RequestValidator {
      * The size of a request that gives an init image but no width or height: the image's, scaled down to fit
      * {@code stipple.limits.max-pixels} if need be, each side rounded down to the model's size multiple.
      */
-    private int[] fitted(BufferedImage image, PipelineSpec spec) {
+    private static int[] fitted(BufferedImage image, ModelCapabilities.Limits limits) {
         double scale = Math.min(1.0, Math.sqrt((double) limits.maxPixels() / ((long) image.getWidth() * image.getHeight())));
-        int multiple = spec.sizeMultipleOrDefault();
+        int multiple = limits.sizeMultiple();
         int width = Math.max(multiple, (int) (image.getWidth() * scale) / multiple * multiple);
         int height = Math.max(multiple, (int) (image.getHeight() * scale) / multiple * multiple);
         return new int[] {width, height};
     }
 
-    private static boolean startsFromImages(ServedModel model) {
-        return model.pipeline().vaeEncoder().isPresent();
-    }
-
-    private static void checkSide(List<FieldViolation> violations, String field, int value, PipelineSpec spec) {
-        int multiple = spec.sizeMultipleOrDefault();
+    private static void checkSide(List<FieldViolation> violations, String field, int value,
+            ModelCapabilities.Limits limits) {
+        int multiple = limits.sizeMultiple();
         if (value < multiple || value % multiple != 0) {
             violations.add(new FieldViolation(field, field + " must be a positive multiple of " + multiple
                     + " (the model's size multiple), got " + value));

@@ -1,6 +1,5 @@
 package io.stipple.config;
 
-import io.stipple.model.DeviceSetting;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

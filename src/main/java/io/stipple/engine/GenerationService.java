@@ -2,7 +2,7 @@ package io.stipple.engine;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.stipple.config.StippleProperties;
-import io.stipple.model.PipelineSpec;
+import io.stipple.model.ModelCapabilities;
 import io.stipple.model.ServedModel;
 import io.stipple.model.ServedModels;
 import io.stipple.pipeline.GenerationRequest;
@@ -74,7 +74,7 @@ public class GenerationService implements SmartLifecycle {
             ComputeTurns turns, boolean only) {
         StippleProperties.Queue settings = properties.queue();
         AdmissionQueue queue = new AdmissionQueue(settings.capacity(), settings.maxWork() != null ? settings.maxWork()
-                : settings.capacity() * workUnits(defaultRequest(model.spec()), model));
+                : settings.capacity() * workUnits(defaultRequest(model.capabilities()), model));
         ServiceRate rate = new ServiceRate();
         RunningJobs running = new RunningJobs();
         EngineMetrics metrics = new EngineMetrics(registry, model.name(), queue::size, queue::work, running::images,
@@ -95,10 +95,11 @@ public class GenerationService implements SmartLifecycle {
         return thread;
     }
 
-    private static GenerationRequest defaultRequest(PipelineSpec spec) {
-        return new GenerationRequest(spec.name(), "", "", spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
-                spec.guidanceScaleOrDefault(), Guidance.of(spec, spec.guidanceScaleOrDefault()), spec.samplerOrDefault(), 0,
-                List.of(0L), null);
+    private static GenerationRequest defaultRequest(ModelCapabilities model) {
+        ModelCapabilities.Defaults defaults = model.defaults();
+        return new GenerationRequest(model.name(), "", "", defaults.width(), defaults.height(), defaults.steps(),
+                defaults.guidanceScale(), Guidance.of(model, defaults.guidanceScale()), defaults.sampler(),
+                defaults.eta(), List.of(0L), null);
     }
 
     /**

@@ -130,8 +130,7 @@ public final class LoadedPipeline implements AutoCloseable {
         PipelineSpec spec = directory.spec();
         long start = System.nanoTime();
         try (NDManager manager = NDManager.newBaseManager(device)) {
-            Shape latentShape = new Shape(2, spec.latentChannels(), spec.defaultHeight() / spec.vaeScaleFactor(),
-                    spec.defaultWidth() / spec.vaeScaleFactor());
+            Shape latentShape = spec.latentShape(2, spec.defaultWidth(), spec.defaultHeight());
             NDArray sample = manager.zeros(latentShape, DataType.FLOAT32);
             NDArray unetInput = manager.zeros(new Shape(2, spec.unetInChannelsOrDefault(), latentShape.get(2),
                     latentShape.get(3)), DataType.FLOAT32);

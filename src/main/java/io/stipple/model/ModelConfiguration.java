@@ -43,7 +43,7 @@ class ModelConfiguration {
                     + "stipple.model-dir nor stipple.models names a pipeline directory");
         }
 
-        Device device = properties.device().resolve();
+        Device device = Devices.resolve(properties.device());
         // libtorch's intra-op pool is one per process, so it is sized for the largest model
         int threads = properties.cpuThreads() != null ? properties.cpuThreads()
                 : directories.keySet().stream().mapToInt(CpuThreads::forModel).max().orElse(1);
@@ -60,7 +60,7 @@ class ModelConfiguration {
         List<ServedModel> models = new ArrayList<>();
         try {
             directories.forEach((directory, source) -> models.add(load(directory, source, device, threads,
-                    properties.cpuThreads() == null)));
+                    properties.cpuThreads() == null, properties.limits())));
             String defaultName = properties.defaultModel() != null ? properties.defaultModel()
                     : properties.modelDir() != null ? models.stream().filter(m -> !m.source().equals(EMBEDDED))
                             .findFirst().orElseThrow().name()
@@ -73,14 +73,16 @@ class ModelConfiguration {
     }
 
     private static ServedModel load(PipelineDirectory directory, String source, Device device, int threads,
-            boolean threadsChosen) {
+            boolean threadsChosen, StippleProperties.Limits limits) {
         long start = System.nanoTime();
         LoadedPipeline pipeline = LoadedPipeline.load(directory, device);
         String name = directory.spec().name();
         log.info("Loaded pipeline \"{}\" from {} on {} ({} libtorch CPU threads{}) in {} ms", name,
                 source.equals(EMBEDDED) ? "the application" : source, pipeline.device(), threads,
                 threadsChosen ? ", chosen from the models' sizes" : "", (System.nanoTime() - start) / 1_000_000);
-        return new ServedModel(name, pipeline, new SamplerCatalog(directory.scheduler()), source);
+        SamplerCatalog samplers = new SamplerCatalog(directory.scheduler());
+        return new ServedModel(name, pipeline, samplers, source, ModelCapabilities.of(directory.spec(), samplers,
+                pipeline.vaeEncoder().isPresent(), limits));
     }
 
     private static boolean hugePagesRequested() {

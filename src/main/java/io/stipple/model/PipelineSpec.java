@@ -1,5 +1,6 @@
 package io.stipple.model;
 
+import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /** {@code pipeline.json}: what the Java side must know about a pipeline's tensors and its defaults. */
@@ -41,6 +42,11 @@ public record PipelineSpec(
         int multiple = sizeMultipleOrDefault();
         int side = (8 * vaeScaleFactor + multiple - 1) / multiple * multiple;
         return Math.min(side, Math.min(defaultWidth, defaultHeight));
+    }
+
+    /** The shape of {@code rows} latents of a {@code width} × {@code height} image: [rows, C, H/f, W/f]. */
+    public Shape latentShape(int rows, int width, int height) {
+        return new Shape(rows, latentChannels, height / vaeScaleFactor, width / vaeScaleFactor);
     }
 
     /** The defaults diffusers' Stable Diffusion pipeline uses where {@code pipeline.json} names none. */

@@ -1,6 +1,6 @@
 package io.stipple.pipeline;
 
-import io.stipple.model.PipelineSpec;
+import io.stipple.model.ModelCapabilities;
 
 /** How a request's guidance scale reaches the U-Net, which decides how many U-Net rows each image costs. */
 public enum Guidance {
@@ -11,8 +11,8 @@ public enum Guidance {
     /** The U-Net was distilled to take the scale as an input ({@code timestep_cond}, as LCMs do): one row, any scale. */
     EMBEDDED;
 
-    public static Guidance of(PipelineSpec spec, double scale) {
-        return spec.guidanceEmbedded() ? EMBEDDED : classifierFree(scale);
+    public static Guidance of(ModelCapabilities model, double scale) {
+        return model.guidanceEmbedded() ? EMBEDDED : classifierFree(scale);
     }
 
     /** For an ordinary U-Net: classifier-free above 1, none at or below. */

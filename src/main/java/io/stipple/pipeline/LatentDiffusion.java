@@ -76,8 +76,7 @@ public final class LatentDiffusion {
      */
     public List<DenoisingImage> startImages(GenerationRequest request, TextConditioning text, NDManager manager) {
         PipelineSpec spec = models.spec();
-        Shape latentShape = new Shape(1, spec.latentChannels(), request.height() / spec.vaeScaleFactor(),
-                request.width() / spec.vaeScaleFactor());
+        Shape latentShape = spec.latentShape(1, request.width(), request.height());
         Sampler sampler = samplers.create(request.sampler(), request.eta());
         ImageStart start = ImageStart.of(request, spec, encoder, manager);
         List<DenoisingImage> images = new ArrayList<>();

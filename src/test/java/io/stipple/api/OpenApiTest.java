@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.model.ServedModels;
 import io.stipple.testing.StippleHttp;
 import java.math.BigDecimal;
 import java.net.http.HttpResponse;
@@ -49,6 +50,8 @@ class OpenApiTest {
 
     @Autowired
     RequestValidator validator;
+    @Autowired
+    ServedModels models;
 
     /** The server's own mapper, so that bodies are read exactly as a request's are. */
     @Autowired
@@ -233,7 +236,8 @@ class OpenApiTest {
     /** The documented problems are the server's own words. */
     @Test
     void problemExamplesAreWhatTheServerAnswers() {
-        JsonNode invalid = json(http.generate(body("prompt", "a cat", "steps", validator.maxSteps() + 1)));
+        JsonNode invalid = json(http.generate(body("prompt", "a cat", "steps",
+                models.defaultModel().capabilities().limits().maxSteps() + 1)));
         JsonNode documented = operation("/generate", "post").at("/responses/400/content/application~1problem+json/example");
         assertEquals(invalid, documented);
 

@@ -70,8 +70,8 @@ class LoadBenchmark {
         StringBuilder report = new StringBuilder();
         Map<String, Double> atEight = new LinkedHashMap<>();
         for (ServedModel model : models.all()) {
-            GenerationRequest request = validator.validate(new GenerateRequestBody(
-                    PROMPT, null, null, null, null, null, null, null, 1L, null, null, null, null, model.name()));
+            GenerationRequest request = validator.validate(GenerateRequestBody.builder(PROMPT).seed(1L)
+                    .model(model.name()).build());
             report.append(String.format("%n### %s (default request: %d steps, guidance %s, %s, %d U-Net rows per step)%n%n",
                     model.name(), request.steps(), request.guidanceScale(), request.sampler(), request.rows()));
             singleClientComparison(report, request, model);

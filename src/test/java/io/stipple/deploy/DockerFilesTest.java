@@ -23,7 +23,7 @@ import static org.springframework.boot.test.context.SpringBootTest.WebEnvironmen
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.stipple.config.StippleProperties;
-import io.stipple.model.DeviceSetting;
+import io.stipple.config.DeviceSetting;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.file.FileSystems;

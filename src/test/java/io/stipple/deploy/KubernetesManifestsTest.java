@@ -38,7 +38,7 @@ import io.stipple.config.StippleProperties;
 import io.stipple.deploy.CustomResources.Kustomization;
 import io.stipple.deploy.CustomResources.ScaledObject;
 import io.stipple.deploy.CustomResources.Trigger;
-import io.stipple.model.DeviceSetting;
+import io.stipple.config.DeviceSetting;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -3,7 +3,6 @@ package io.stipple.engine;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 import io.stipple.pipeline.GenerationRequest;
-import io.stipple.pipeline.GenerationResult;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;

@@ -1,7 +1,8 @@
 package io.stipple.engine;
 
 import ai.djl.pytorch.jni.JniUtils;
-import io.stipple.model.DeviceSetting;
+import io.stipple.config.DeviceSetting;
+import io.stipple.model.Devices;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineDirectory;
 import io.stipple.model.TestPipelines;
@@ -29,7 +30,7 @@ final class SoloReference implements AutoCloseable {
     });
 
     SoloReference() {
-        models = LoadedPipeline.load(PipelineDirectory.open(TestPipelines.TINY), DeviceSetting.AUTO.resolve());
+        models = LoadedPipeline.load(PipelineDirectory.open(TestPipelines.TINY), Devices.resolve(DeviceSetting.AUTO));
         pipeline = new GenerationPipeline(models);
         // The graph executor setting is per thread; the worker runs with it off, and the reference must
         // run the same TorchScript code path to be comparable.

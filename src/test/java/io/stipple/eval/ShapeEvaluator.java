@@ -39,7 +39,8 @@ final class ShapeEvaluator {
             String sampler) {
         return (caption, seed) -> {
             GenerationRequest request = new GenerationRequest(spec.name(), caption, "", spec.defaultWidth(), spec.defaultHeight(),
-                    steps, guidance, Guidance.of(spec, guidance), sampler, 0.0, List.of(seed), null);
+                    steps, guidance, spec.guidanceEmbedded() ? Guidance.EMBEDDED : Guidance.classifierFree(guidance),
+                    sampler, 0.0, List.of(seed), null);
             byte[] png = pipeline.generate(request, 0).images().get(0).png();
             return ImageIO.read(new ByteArrayInputStream(png));
         };

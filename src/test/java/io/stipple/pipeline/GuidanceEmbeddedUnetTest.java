@@ -47,7 +47,7 @@ class GuidanceEmbeddedUnetTest {
 
     private GenerationRequest request(double guidanceScale, long seed) {
         return new GenerationRequest(models().spec().name(), "a red circle", "a blue square", SIDE, SIDE, 5, guidanceScale,
-                Guidance.of(models().spec(), guidanceScale), "ddim", 0.0, List.of(seed), null);
+                Guidance.EMBEDDED, "ddim", 0.0, List.of(seed), null);
     }
 
     @Test

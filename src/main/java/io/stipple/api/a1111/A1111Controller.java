@@ -11,9 +11,6 @@ import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
-import io.stipple.model.ServedModels;
-import io.stipple.model.PipelineSpec;
-import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import io.swagger.v3.oas.annotations.Operation;
@@ -22,8 +19,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -54,24 +49,18 @@ public class A1111Controller {
     /** A1111's default for img2img. */
     private static final double DEFAULT_DENOISING_STRENGTH = 0.75;
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final DateTimeFormatter TIMESTAMP = DateTimeFormatter.ofPattern("yyyyMMddHHmmss").withZone(ZoneOffset.UTC);
 
     private final RequestValidator validator;
     private final GenerationService service;
     private final WaitingAnswers answers;
     private final AccessMode access;
-    private final ServedModels models;
-    /** The default model's: what A1111 clients see as the loaded checkpoint. */
-    private final PipelineSpec spec;
 
     public A1111Controller(RequestValidator validator, GenerationService service, WaitingAnswers answers,
-            AccessMode access, ServedModels models) {
+            AccessMode access) {
         this.validator = validator;
         this.service = service;
         this.answers = answers;
         this.access = access;
-        this.models = models;
-        this.spec = models.defaultModel().spec();
     }
 
     @Operation(summary = "Text to image (AUTOMATIC1111)")
@@ -102,16 +91,17 @@ public class A1111Controller {
     private GenerateRequestBody stippleBody(GenerationBody body, Double strength) {
         String checkpoint = checkpoint(body.overrideSettings());
         String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(),
-                validator.model(checkpoint).spec().samplerOrDefault());
+                validator.model(checkpoint).capabilities().defaults().sampler());
         Long seed = body.seed() == null || body.seed() == -1 ? null : body.seed();
         Integer images = body.batchSize() == null && body.nIter() == null ? null
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
-        return new GenerateRequestBody(body.prompt(), body.negativePrompt(), body.width(), body.height(), body.steps(),
-                body.cfgScale(), sampler, body.eta(), seed, images, null, strength, null, checkpoint);
+        return GenerateRequestBody.builder(body.prompt()).negativePrompt(body.negativePrompt())
+                .size(body.width(), body.height()).steps(body.steps()).guidanceScale(body.cfgScale())
+                .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint).build();
     }
 
     /** A checkpoint asked for by name selects that served model, as A1111 would load it; the validator refuses others. */
-    private static String checkpoint(Map<String, Object> settings) {
+    static String checkpoint(Map<String, Object> settings) {
         Object checkpoint = settings == null ? null : settings.get("sd_model_checkpoint");
         return checkpoint == null ? null : checkpoint.toString();
     }
@@ -127,61 +117,8 @@ public class A1111Controller {
         answer.put("images", result.images().stream()
                 .map(image -> Base64.getEncoder().encodeToString(image.png())).toList());
         answer.put("parameters", body);
-        answer.put("info", JSON.writeValueAsString(info(result, started)));
+        answer.put("info", JSON.writeValueAsString(A1111Info.of(result, started)));
         return answer;
-    }
-
-    /** A1111's generation info: what ran, per image its seed and its infotext, the line A1111 writes into PNGs. */
-    private Map<String, Object> info(GenerationResult result, Instant started) {
-        GenerationRequest request = result.request();
-        String[] sampler = A1111Samplers.a1111(request.sampler());
-        List<Long> seeds = result.images().stream().map(GeneratedImage::seed).toList();
-        List<String> infotexts = seeds.stream().map(seed -> infotext(request, sampler, seed)).toList();
-        Map<String, Object> info = new LinkedHashMap<>();
-        info.put("prompt", request.prompt());
-        info.put("all_prompts", seeds.stream().map(seed -> request.prompt()).toList());
-        info.put("negative_prompt", request.negativePrompt());
-        info.put("all_negative_prompts", seeds.stream().map(seed -> request.negativePrompt()).toList());
-        info.put("seed", seeds.get(0));
-        info.put("all_seeds", seeds);
-        info.put("subseed", -1);
-        info.put("all_subseeds", seeds.stream().map(seed -> -1).toList());
-        info.put("subseed_strength", 0);
-        info.put("width", request.width());
-        info.put("height", request.height());
-        info.put("sampler_name", sampler[0]);
-        info.put("scheduler", sampler[1]);
-        info.put("cfg_scale", request.guidanceScale());
-        info.put("steps", request.steps());
-        info.put("batch_size", seeds.size());
-        info.put("restore_faces", false);
-        info.put("sd_model_name", request.model());
-        info.put("sd_model_hash", null);
-        info.put("denoising_strength", request.init() == null ? null : request.init().strength());
-        info.put("extra_generation_params", Map.of());
-        info.put("index_of_first_image", 0);
-        info.put("infotexts", infotexts);
-        info.put("styles", List.of());
-        info.put("job_timestamp", TIMESTAMP.format(started));
-        info.put("clip_skip", 1);
-        info.put("is_using_inpainting_conditioning", false);
-        info.put("version", "stipple");
-        return info;
-    }
-
-    private String infotext(GenerationRequest request, String[] sampler, long seed) {
-        StringBuilder text = new StringBuilder(request.prompt());
-        if (!request.negativePrompt().isEmpty()) {
-            text.append("\nNegative prompt: ").append(request.negativePrompt());
-        }
-        text.append("\nSteps: ").append(request.steps()).append(", Sampler: ").append(sampler[0])
-                .append(", Schedule type: ").append(sampler[1]).append(", CFG scale: ").append(request.guidanceScale())
-                .append(", Seed: ").append(seed).append(", Size: ").append(request.width()).append('x')
-                .append(request.height()).append(", Model: ").append(request.model());
-        if (request.init() != null) {
-            text.append(", Denoising strength: ").append(request.init().strength());
-        }
-        return text.append(", Version: stipple").toString();
     }
 
     private static BufferedImage inverted(BufferedImage mask) {
@@ -215,7 +152,7 @@ public class A1111Controller {
         state.put("stopping_generation", false);
         state.put("job", current.map(Job::id).orElse(""));
         state.put("job_count", service.unfinished().size());
-        state.put("job_timestamp", current.map(job -> TIMESTAMP.format(job.createdAt())).orElse("0"));
+        state.put("job_timestamp", current.map(job -> A1111Info.TIMESTAMP.format(job.createdAt())).orElse("0"));
         state.put("job_no", 0);
         state.put("sampling_step", step);
         state.put("sampling_steps", steps);
@@ -246,87 +183,5 @@ public class A1111Controller {
         }
         return unfinished.stream().filter(job -> job.status() == JobStatus.RUNNING).findFirst()
                 .or(() -> unfinished.stream().findFirst());
-    }
-
-    @Operation(summary = "Samplers, with A1111's names (AUTOMATIC1111)")
-    @GetMapping(PATH + "samplers")
-    public List<Map<String, Object>> samplers() {
-        return A1111Samplers.ENTRIES.stream()
-                .map(entry -> Map.<String, Object>of("name", entry.name(), "aliases", entry.aliases(), "options", Map.of()))
-                .toList();
-    }
-
-    @Operation(summary = "Schedule types (AUTOMATIC1111)")
-    @GetMapping(PATH + "schedulers")
-    public List<Map<String, Object>> schedulers() {
-        return A1111Samplers.SCHEDULERS;
-    }
-
-    /** No upscalers: hires fix is not supported. "None" comes first, where SillyTavern looks for it. */
-    @Operation(summary = "Upscalers: none (AUTOMATIC1111)")
-    @GetMapping(PATH + "upscalers")
-    public List<Map<String, Object>> upscalers() {
-        Map<String, Object> none = new LinkedHashMap<>();
-        none.put("name", "None");
-        none.put("model_name", null);
-        none.put("model_path", null);
-        none.put("model_url", null);
-        none.put("scale", 4);
-        return List.of(none);
-    }
-
-    @Operation(summary = "Latent upscale modes: none (AUTOMATIC1111)")
-    @GetMapping(PATH + "latent-upscale-modes")
-    public List<Map<String, Object>> latentUpscaleModes() {
-        return List.of();
-    }
-
-    /** The pipeline's own VAE is the only one; A1111 lists only extra VAEs here. */
-    @Operation(summary = "Extra VAEs: none (AUTOMATIC1111)")
-    @GetMapping(PATH + "sd-vae")
-    public List<Map<String, Object>> vaes() {
-        return List.of();
-    }
-
-    @Operation(summary = "The served models, as A1111's checkpoint list (AUTOMATIC1111)")
-    @GetMapping(PATH + "sd-models")
-    public List<Map<String, Object>> models() {
-        return models.all().stream().map(served -> {
-            Map<String, Object> model = new LinkedHashMap<>();
-            model.put("title", served.name());
-            model.put("model_name", served.name());
-            model.put("hash", null);
-            model.put("sha256", null);
-            model.put("filename", served.pipeline().directory().root().toString());
-            model.put("config", null);
-            return model;
-        }).toList();
-    }
-
-    @Operation(summary = "Settings: the checkpoint served (AUTOMATIC1111)")
-    @GetMapping(PATH + "options")
-    public Map<String, Object> options() {
-        Map<String, Object> options = new LinkedHashMap<>();
-        options.put("sd_model_checkpoint", spec.name());
-        options.put("sd_checkpoint_hash", null);
-        options.put("samples_format", "png");
-        options.put("CLIP_stop_at_last_layers", 1);
-        options.put("sd_vae", "Automatic");
-        return options;
-    }
-
-    /**
-     * Only the checkpoint is a setting here, and only a served one can be chosen; nothing is kept, since a request
-     * names its model in its own override_settings. Other settings are ignored.
-     */
-    @Operation(summary = "Change settings (AUTOMATIC1111)")
-    @PostMapping(path = PATH + "options", consumes = MediaType.APPLICATION_JSON_VALUE)
-    public Map<String, Object> setOptions(@RequestBody Map<String, Object> settings) {
-        String checkpoint = checkpoint(settings);
-        if (checkpoint != null && models.find(checkpoint).isEmpty()) {
-            throw new InvalidRequestException("sd_model_checkpoint", "unknown checkpoint \"" + checkpoint
-                    + "\"; served: " + String.join(", ", models.names()));
-        }
-        return Map.of();
     }
 }

@@ -9,6 +9,7 @@ import io.stipple.api.RequestValidator;
 import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
+import io.stipple.model.ModelCapabilities;
 import io.stipple.model.ServedModel;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
@@ -119,19 +120,19 @@ public class OpenAiImagesController {
             width = Integer.parseInt(matcher.group(1));
             height = Integer.parseInt(matcher.group(2));
         }
-        return new GenerateRequestBody(prompt, null, width, height, steps(quality, served), null, null, null, null, n,
-                null, strength, null, model);
+        return GenerateRequestBody.builder(prompt).size(width, height).steps(steps(quality, served.capabilities()))
+                .numImages(n).strength(strength).model(model).build();
     }
 
     /** OpenAI's quality as denoising steps: low half the model's default, high (or hd) twice it, else the default. */
-    private Integer steps(String quality, ServedModel model) {
+    private static Integer steps(String quality, ModelCapabilities model) {
         if (quality == null) {
             return null;
         }
-        int defaultSteps = model.spec().stepsOrDefault();
+        int defaultSteps = model.defaults().steps();
         return switch (quality) {
             case "low" -> Math.max(1, defaultSteps / 2);
-            case "high", "hd" -> Math.min(defaultSteps * 2, validator.maxSteps(model));
+            case "high", "hd" -> Math.min(defaultSteps * 2, model.maxSteps(model.defaults().sampler()));
             case "medium", "standard", "auto" -> defaultSteps;
             default -> throw invalid("quality", "quality must be one of low, medium, high, standard, hd or auto, got \""
                     + quality + "\"");

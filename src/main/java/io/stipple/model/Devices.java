@@ -2,17 +2,16 @@ package io.stipple.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import io.stipple.config.DeviceSetting;
 
-/** {@code stipple.device}: where the pipeline runs. */
-public enum DeviceSetting {
-    /** The first CUDA GPU when DJL's libtorch sees one, else the CPU. */
-    AUTO,
-    CPU,
-    GPU;
+/** The device a {@link DeviceSetting} means on this machine. */
+public final class Devices {
+    private Devices() {
+    }
 
-    public Device resolve() {
+    public static Device resolve(DeviceSetting setting) {
         int gpus = Engine.getEngine("PyTorch").getGpuCount();
-        return switch (this) {
+        return switch (setting) {
             case CPU -> Device.cpu();
             case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
             case GPU -> {
