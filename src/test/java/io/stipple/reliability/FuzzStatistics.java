@@ -23,7 +23,7 @@ final class FuzzStatistics {
 
     /** Two lines, the largest counts first. */
     String summary() {
-        return "HTTP API fuzzing: " + sent + " requests: " + mostFirst(categories, " ")
+        return "HTTP API fuzzing: " + sent + (sent == 1 ? " request: " : " requests: ") + mostFirst(categories, " ")
                 + "\n  answers: " + mostFirst(statuses, " × ");
     }
 
