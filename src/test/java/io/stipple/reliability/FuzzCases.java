@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  */
 final class FuzzCases {
     /** Stipple's own, and the compatibility layers' (whose errors come in their APIs' shapes: ApiContract). */
-    static final List<String> BODY_ENDPOINTS = List.of("/generate", "/v1/jobs", "/v1/images/generations",
+    private static final List<String> BODY_ENDPOINTS = List.of("/generate", "/v1/jobs", "/v1/images/generations",
             "/sdapi/v1/txt2img", "/sdapi/v1/img2img", "/sdapi/v1/options");
     /** Bodies around the server's 8MB limit (stipple.limits.max-request-size) must be read and refused (413) above it, not cut off. */
     private static final int LIMIT = 8 * 1024 * 1024;
@@ -87,15 +87,15 @@ final class FuzzCases {
                 new Weighted<>(2, this::query));
     }
 
-    FuzzRequest jsonTree(FuzzRandom random) {
+    private FuzzRequest jsonTree(FuzzRandom random) {
         return FuzzRequest.postJson("json-tree", random.pick(BODY_ENDPOINTS), JsonText.tree(random, 4));
     }
 
-    FuzzRequest wrongType(FuzzRandom random) {
+    private FuzzRequest wrongType(FuzzRandom random) {
         return FuzzRequest.postJson("wrong-type", random.pick(BODY_ENDPOINTS), JsonText.object(bodies.oneWrongType(random)));
     }
 
-    FuzzRequest extremeNumber(FuzzRandom random) {
+    private FuzzRequest extremeNumber(FuzzRandom random) {
         return FuzzRequest.postJson("extreme-number", random.pick(BODY_ENDPOINTS), JsonText.object(bodies.oneExtremeNumber(random)));
     }
 
@@ -127,7 +127,7 @@ final class FuzzCases {
     }
 
     /** Valid bodies whose prompt (or whole text) carries malformed UTF-8: stray, overlong, surrogate, truncated. */
-    static FuzzRequest invalidUtf8(FuzzRandom random) {
+    private static FuzzRequest invalidUtf8(FuzzRandom random) {
         String path = random.pick(BODY_ENDPOINTS);
         byte[] bad = random.pick(BAD_UTF8);
         byte[] head = VALID_HEAD.getBytes(StandardCharsets.US_ASCII);
@@ -148,7 +148,7 @@ final class FuzzCases {
     }
 
     /** Valid, cheap bodies whose prompts are made of Unicode edge cases, escaped or raw; these must generate. */
-    FuzzRequest unicodePrompt(FuzzRandom random) {
+    private FuzzRequest unicodePrompt(FuzzRandom random) {
         String path = random.pick(BODY_ENDPOINTS);
         Map<String, String> body = bodies.valid(random);
         String text = random.coin()
@@ -165,7 +165,7 @@ final class FuzzCases {
     }
 
     /** Valid or broken bodies under wrong, odd or missing Content-Type and Accept headers. */
-    FuzzRequest contentType(FuzzRandom random) {
+    private FuzzRequest contentType(FuzzRandom random) {
         return random.oneOf(
                 r -> FuzzRequest.post("content-type", r.pick(BODY_ENDPOINTS), oddHeader(r, CONTENT_TYPES), anyBody(r)),
                 r -> FuzzRequest.post("content-type", r.pick(BODY_ENDPOINTS), null, anyBody(r)),
@@ -183,13 +183,13 @@ final class FuzzCases {
         return json.getBytes(StandardCharsets.UTF_8);
     }
 
-    static FuzzRequest emptyBody(FuzzRandom random) {
+    private static FuzzRequest emptyBody(FuzzRandom random) {
         FuzzRequest request = FuzzRequest.postJson("empty-body", random.pick(BODY_ENDPOINTS), random.pick(EMPTY_BODIES));
         return random.coin() ? request.chunkedBody() : request;
     }
 
     /** GET and DELETE of jobs, their events and images, for real, unknown and malformed ids and indexes. */
-    FuzzRequest jobPath(FuzzRandom random) {
+    private FuzzRequest jobPath(FuzzRandom random) {
         String method = random.pick("GET", "GET", "GET", "DELETE");
         String id = random.oneOf(
                 r -> succeededJob,
@@ -203,7 +203,7 @@ final class FuzzCases {
     }
 
     /** Every endpoint under every method, with or without a body. */
-    FuzzRequest method(FuzzRandom random) {
+    private FuzzRequest method(FuzzRandom random) {
         String method = random.pick(METHODS);
         String path = random.pick(paths);
         return random.coin()
@@ -213,7 +213,7 @@ final class FuzzCases {
     }
 
     /** Query parameters the API does not define (format=png among them), on every endpoint that takes input. */
-    FuzzRequest query(FuzzRandom random) {
+    private FuzzRequest query(FuzzRandom random) {
         FuzzRequest request = random.oneOf(
                 r -> FuzzRequest.postJson("query", r.pick(BODY_ENDPOINTS), JsonText.object(bodies.valid(r))),
                 r -> FuzzRequest.bodiless("query", "GET", "/v1/model"),
@@ -227,7 +227,7 @@ final class FuzzCases {
     }
 
     /** Every byte that is not unreserved in a URI as %XX of its UTF-8 (lone surrogates become '?'). */
-    static String percentEncoded(String text) {
+    private static String percentEncoded(String text) {
         StringBuilder out = new StringBuilder();
         for (byte b : text.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;

@@ -55,7 +55,8 @@ class FuzzCasesTest {
         int limit = 8 * 1024 * 1024; // application.yaml's max-request-size
         List<FuzzRequest> huge = IntStream.range(0, 200).mapToObj(seed -> FuzzCases.hugeDocument(new FuzzRandom(seed)))
                 .filter(request -> request.body().length >= limit - 1).toList();
-        assertEquals(Set.of(limit - 1, limit, limit + 1), huge.stream().map(request -> request.body().length).collect(Collectors.toSet()));
+        assertEquals(Set.of(limit - 1, limit, limit + 1),
+                huge.stream().map(request -> request.body().length).collect(Collectors.toSet()));
         assertEquals(Set.of(false, true), huge.stream().map(FuzzRequest::chunked).collect(Collectors.toSet()));
     }
 

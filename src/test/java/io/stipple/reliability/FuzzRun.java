@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * sets it: 300, 10,000 with {@code -Pfuzz}), {@value #SEED} (else a random one) and {@value #CASE} (only
  * that case of the run).
  */
-final class FuzzRun {
+record FuzzRun(long seed, int tries, OptionalInt only) {
     static final String TRIES = "stipple.fuzz.tries";
     static final String SEED = "stipple.fuzz.seed";
     static final String CASE = "stipple.fuzz.case";
@@ -23,16 +23,6 @@ final class FuzzRun {
 
     /** One request of the run and its place in it. */
     record Case(int index, FuzzRequest request) {
-    }
-
-    private final long seed;
-    private final int tries;
-    private final OptionalInt only;
-
-    FuzzRun(long seed, int tries, OptionalInt only) {
-        this.seed = seed;
-        this.tries = tries;
-        this.only = only;
     }
 
     static FuzzRun fromSystemProperties() {

@@ -32,7 +32,8 @@ final class GenerationBodies {
     Map<String, String> valid(FuzzRandom random) {
         Map<String, String> body = new LinkedHashMap<>();
         // A letter first: a prompt must not be blank.
-        body.put("prompt", JsonText.quote(random.string(FuzzRandom.LETTERS, 1, 1) + random.string(FuzzRandom.LETTERS + " ", 0, 39), true));
+        String prompt = random.string(FuzzRandom.LETTERS, 1, 1) + random.string(FuzzRandom.LETTERS + " ", 0, 39);
+        body.put("prompt", JsonText.quote(prompt, true));
         body.put("width", String.valueOf(random.between(1, 4) * rules.sizeMultiple()));
         body.put("height", String.valueOf(random.between(1, 4) * rules.sizeMultiple()));
         body.put("steps", String.valueOf(random.between(1, Math.min(2, rules.maxSteps()))));

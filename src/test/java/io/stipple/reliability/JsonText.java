@@ -85,7 +85,7 @@ final class JsonText {
                 .collect(Collectors.joining(",", "{", "}"));
     }
 
-    static String key(FuzzRandom random) {
+    private static String key(FuzzRandom random) {
         return random.oneOf(
                 r -> r.pick(GenerationBodies.FIELDS),
                 r -> r.pick(GenerationBodies.FIELDS).toUpperCase(),
@@ -93,7 +93,7 @@ final class JsonText {
                 r -> r.pick("", "__proto__", "constructor", "prompt ", " prompt", "negativePrompt", "numImages"));
     }
 
-    static String scalar(FuzzRandom random) {
+    private static String scalar(FuzzRandom random) {
         return random.oneOf(
                 r -> r.pick("null", "true", "false", "\"\"", "[]", "{}"),
                 r -> r.pick(EXTREME_NUMBERS),
