@@ -34,11 +34,11 @@ final class FuzzCases {
             "application/json; charset=", "application/json; charset=\"utf-8\"", "application/json;;;", "application/json; q=0",
             "application/problem+json", "application/*", "*/*", "*", "json", "/", "application/json-patch+json",
             "application/vnd.api+json", "APPLICATION/JSON", "application/json ; charset = utf-8", "image/png", "",
-            "application/json, text/plain", "application/json; boundary=\"", "application/json; x=\"\\\"");
+            "application/json, text/plain", "application/json; boundary=\"", "application/json; x=\"\\\"", "\"application/json\"");
     private static final List<String> ACCEPTS = List.of("image/png", "text/html", "application/xml", "*/*",
             "image/*;q=0", "application/json;q=0", "image/png;q=abc", "application/json;q=2", "text/event-stream",
             "application/problem+json", "image/jpeg", "image/png, application/json;q=0.9", "*/*;q=0", ",", ";", "*",
-            "application/json;q=0.5;q=0.9", "image/png;q=1e1", "image/png;q=-1", "text/*");
+            "application/json;q=0.5;q=0.9", "image/png;q=1e1", "image/png;q=-1", "text/*", "\"image/png\"");
     private static final List<String> EMPTY_BODIES = List.of("", " ", "\n", "\r\n\r\n", "null", "[]", "{}", "\"\"", "0", "true",
             "[null]", "{}{}", "{\"prompt\":\"a cat\"}{", "{\"prompt\":\"a cat\",}", "{'prompt':'a cat'}", "{prompt:\"a cat\"}",
             "{\"prompt\":\"a cat\"} trailing", "/* comment */ {\"prompt\":\"a cat\"}", "\ufeff{\"prompt\":\"a\"}",
