@@ -314,9 +314,10 @@ class GenerateApiTest {
     }
 
     // Found by fuzzing: Spring's own errors were negotiated against Accept, so an Accept the server cannot
-    // parse, or one without JSON, left them without a body.
+    // parse, or one without JSON, left them without a body; and Spring 7.0.8 answered one that starts with a
+    // quote with a 500 (spring-framework#36971).
     @ParameterizedTest
-    @ValueSource(strings = {"image/png;q=abc", "F7'", "image/png"})
+    @ValueSource(strings = {"image/png;q=abc", "F7'", "image/png", "\"application/json\""})
     void errorsAreProblemsWhateverTheAcceptHeader(String accept) {
         assertProblem(http.send(http.request("/no/such/path").header("Accept", accept).GET().build()), 404, null,
                 "no/such/path");

@@ -29,7 +29,8 @@ final class ApiContract {
     static void assertSuccessOrProblem(FuzzRequest request, HttpResponse<byte[]> response) {
         int status = response.statusCode();
         String contentType = response.headers().firstValue("Content-Type").orElse("");
-        String what = request + "\n  answered " + status + " " + contentType + ": " + text(response);
+        // The request itself is in the report of the case (FuzzRun), beside its seed.
+        String what = "answered " + status + " " + contentType + ": " + text(response);
         if (status >= 200 && status < 300) {
             assertSuccess(request, response, contentType, what);
         } else if (status >= 400 && status < 500 && refusedByTomcat(contentType, response)) {

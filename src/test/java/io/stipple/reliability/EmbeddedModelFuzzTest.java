@@ -1,8 +1,8 @@
 package io.stipple.reliability;
 
 import io.stipple.StippleApplication;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
 
@@ -14,13 +14,13 @@ class EmbeddedModelFuzzTest extends HttpApiFuzzing {
     private static ConfigurableApplicationContext application;
     private static FuzzTarget target;
 
-    @BeforeContainer
-    static void start() throws InterruptedException {
+    @BeforeAll
+    static void start() {
         application = new SpringApplicationBuilder(StippleApplication.class).properties("server.port=0").run();
         target = FuzzTarget.connect(Integer.parseInt(application.getEnvironment().getRequiredProperty("local.server.port")));
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() {
         if (application != null) {
             application.close();

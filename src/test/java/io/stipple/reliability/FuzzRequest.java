@@ -10,7 +10,8 @@ import java.util.List;
  */
 public record FuzzRequest(String category, String method, String pathAndQuery, List<Header> headers, byte[] body,
         boolean chunked) {
-    private static final int SHOWN_BODY_BYTES = 300;
+    /** How much of a path and of a body a report shows. */
+    private static final int SHOWN = 300;
 
     public record Header(String name, String value) {
         @Override
@@ -51,17 +52,23 @@ public record FuzzRequest(String category, String method, String pathAndQuery, L
         return new FuzzRequest(newCategory, method, pathAndQuery, headers, body, chunked);
     }
 
-    /** The request as a person reads it: non-printable and non-ASCII bytes of the body as \xNN, long bodies cut. */
+    /** The request as a person reads it: non-printable and non-ASCII bytes of the body as \xNN, long paths and bodies cut. */
     @Override
     public String toString() {
-        StringBuilder text = new StringBuilder("[" + category + "] " + method + " " + pathAndQuery + " " + headers);
+        StringBuilder text = new StringBuilder("[" + category + "] " + method + " ");
+        if (pathAndQuery.length() > SHOWN) {
+            text.append(pathAndQuery, 0, SHOWN).append("… (").append(pathAndQuery.length()).append(" characters)");
+        } else {
+            text.append(pathAndQuery);
+        }
+        text.append(" ").append(headers);
         if (body != null) {
             text.append(chunked ? " chunked body of " : " body of ").append(body.length).append(" bytes: ");
-            for (int i = 0; i < Math.min(body.length, SHOWN_BODY_BYTES); i++) {
+            for (int i = 0; i < Math.min(body.length, SHOWN); i++) {
                 int b = body[i] & 0xff;
                 text.append(b >= 0x20 && b < 0x7f ? String.valueOf((char) b) : String.format("\\x%02x", b));
             }
-            if (body.length > SHOWN_BODY_BYTES) {
+            if (body.length > SHOWN) {
                 text.append("…");
             }
         }

@@ -1,5 +1,6 @@
 package io.stipple.reliability;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.stipple.testing.StippleHttp;
@@ -13,7 +14,6 @@ import java.net.http.HttpRequest.BodyPublishers;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
 import java.time.Duration;
-import java.time.Instant;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -39,19 +39,14 @@ public final class FuzzTarget {
     }
 
     /** Reads the served model's rules and runs one small job to completion. */
-    public static FuzzTarget connect(int port) throws InterruptedException {
+    public static FuzzTarget connect(int port) {
         StippleHttp http = new StippleHttp(port);
         ModelRules rules = ModelRules.of(StippleHttp.json(http.get("/v1/model")));
         HttpResponse<byte[]> accepted = http.post("/v1/jobs", validBody(rules));
         assertEquals(202, accepted.statusCode(), () -> new String(accepted.body()));
         String id = StippleHttp.json(accepted).get("id").asString();
-        Instant deadline = Instant.now().plus(ANSWER_WITHIN);
-        while (!StippleHttp.json(http.get("/v1/jobs/" + id)).get("status").asString().equals("succeeded")) {
-            if (Instant.now().isAfter(deadline)) {
-                throw new AssertionError("the first job did not succeed within " + ANSWER_WITHIN);
-            }
-            Thread.sleep(20);
-        }
+        await("the first job's success").atMost(ANSWER_WITHIN)
+                .until(() -> StippleHttp.json(http.get("/v1/jobs/" + id)).get("status").asString().equals("succeeded"));
         return new FuzzTarget(port, rules, id);
     }
 
@@ -70,7 +65,7 @@ public final class FuzzTarget {
         try {
             return client.send(builder.build(), BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new AssertionError("no answer (" + e + ") to " + request, e);
+            throw new AssertionError("no answer: " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

@@ -1,11 +1,9 @@
 package io.stipple.reliability;
 
+import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 
 /**
  * Bodies of {@code POST /generate} and {@code POST /v1/jobs} as ordered field → JSON text maps: valid ones
@@ -16,6 +14,13 @@ final class GenerationBodies {
             "guidance_scale", "sampler", "eta", "seed", "num_images");
     private static final List<String> INTEGER_FIELDS = List.of("width", "height", "steps", "seed", "num_images");
     private static final List<String> TEXT_FIELDS = List.of("prompt", "negative_prompt", "sampler");
+    private static final List<String> NUMERIC_FIELDS = FIELDS.stream().filter(field -> !TEXT_FIELDS.contains(field)).toList();
+    private static final List<String> STRUCTURES = List.of("null", "true", "false", "[]", "{}", "[64]", "{\"value\":64}",
+            "[\"a cat\"]", "{\"text\":\"a cat\"}");
+    private static final List<String> NOT_TEXT = List.of("42", "0", "-1.5", "1e3");
+    private static final List<String> NOT_INTEGERS = List.of("\"64\"", "\"\"", "\"sixty-four\"", "64.5", "4.0",
+            "0.5", "1e1", "1.0e2", "-0.0", "\"0x40\"", "\" 8\"");
+    private static final List<String> NOT_NUMBERS = List.of("\"3.5\"", "\"\"", "\"high\"", "\"NaN\"");
 
     private final ModelRules rules;
 
@@ -24,62 +29,47 @@ final class GenerationBodies {
     }
 
     /** A valid, cheap body; optional fields are sometimes left out, never the ones that set its cost. */
-    Arbitrary<Map<String, String>> valid() {
-        Arbitrary<String> prompt = Arbitraries.strings().alpha().withChars(' ').ofMinLength(1).ofMaxLength(40)
-                .filter(s -> !s.isBlank()).map(s -> JsonText.quote(s, true));
-        Arbitrary<String> side = Arbitraries.integers().between(1, 4).map(k -> String.valueOf(k * rules.sizeMultiple()));
-        Arbitrary<String> steps = Arbitraries.integers().between(1, Math.min(2, rules.maxSteps())).map(String::valueOf);
-        Arbitrary<String> guidance = Arbitraries.doubles().between(0, 30).ofScale(2).map(String::valueOf);
-        Arbitrary<String> sampler = Arbitraries.of(rules.samplers());
-        Arbitrary<String> seed = Arbitraries.longs().between(0, Long.MAX_VALUE - rules.maxImages()).map(String::valueOf);
-        Arbitrary<String> images = Arbitraries.integers().between(1, Math.min(2, rules.maxImages())).map(String::valueOf);
-        Arbitrary<Boolean> withOptionals = Arbitraries.of(true, false);
-        return Combinators.combine(prompt, side, side, steps, guidance, sampler, seed, images)
-                .flatAs((p, w, h, st, g, sa, se, n) -> withOptionals.map(optionals -> {
-                    Map<String, String> body = new LinkedHashMap<>();
-                    body.put("prompt", p);
-                    body.put("width", w);
-                    body.put("height", h);
-                    body.put("steps", st);
-                    body.put("num_images", n);
-                    if (optionals) {
-                        body.put("negative_prompt", "\"a plain background\"");
-                        body.put("guidance_scale", g);
-                        body.put("sampler", JsonText.quote(sa, true));
-                        body.put("seed", se);
-                        if (sa.equals("ddim")) {
-                            body.put("eta", "0.5");
-                        }
-                    }
-                    return body;
-                }));
+    Map<String, String> valid(FuzzRandom random) {
+        Map<String, String> body = new LinkedHashMap<>();
+        // A letter first: a prompt must not be blank.
+        String prompt = random.string(FuzzRandom.LETTERS, 1, 1) + random.string(FuzzRandom.LETTERS + " ", 0, 39);
+        body.put("prompt", JsonText.quote(prompt, true));
+        body.put("width", String.valueOf(random.between(1, 4) * rules.sizeMultiple()));
+        body.put("height", String.valueOf(random.between(1, 4) * rules.sizeMultiple()));
+        body.put("steps", String.valueOf(random.between(1, Math.min(2, rules.maxSteps()))));
+        body.put("num_images", String.valueOf(random.between(1, Math.min(2, rules.maxImages()))));
+        if (random.coin()) {
+            String sampler = random.pick(rules.samplers());
+            body.put("negative_prompt", "\"a plain background\"");
+            body.put("guidance_scale", BigDecimal.valueOf(random.between(0, 3000), 2).toPlainString());
+            body.put("sampler", JsonText.quote(sampler, true));
+            body.put("seed", String.valueOf(random.between(0L, Long.MAX_VALUE - rules.maxImages())));
+            if (sampler.equals("ddim")) {
+                body.put("eta", "0.5");
+            }
+        }
+        return body;
     }
 
     /** A valid body with one field set to a value of another JSON type, or to null. */
-    Arbitrary<Map<String, String>> oneWrongType() {
-        return Combinators.combine(valid(), Arbitraries.of(FIELDS)).flatAs((body, field) ->
-                wrongTypeFor(field).map(value -> with(body, field, value)));
+    Map<String, String> oneWrongType(FuzzRandom random) {
+        Map<String, String> body = valid(random);
+        String field = random.pick(FIELDS);
+        return with(body, field, random.coin() ? random.pick(STRUCTURES) : random.pick(wrongScalarsFor(field)));
     }
 
     /** A valid body with one numeric field set to an extreme or non-JSON number. */
-    Arbitrary<Map<String, String>> oneExtremeNumber() {
-        Arbitrary<String> field = Arbitraries.of(FIELDS).filter(f -> !TEXT_FIELDS.contains(f));
-        Arbitrary<String> number = Arbitraries.oneOf(Arbitraries.of(JsonText.EXTREME_NUMBERS),
-                Arbitraries.of(JsonText.NON_FINITE));
-        return Combinators.combine(valid(), field, number).as((body, f, n) -> with(body, f, n));
+    Map<String, String> oneExtremeNumber(FuzzRandom random) {
+        Map<String, String> body = valid(random);
+        String field = random.pick(NUMERIC_FIELDS);
+        return with(body, field, random.pick(random.coin() ? JsonText.EXTREME_NUMBERS : JsonText.NON_FINITE));
     }
 
-    private static Arbitrary<String> wrongTypeFor(String field) {
-        Arbitrary<String> structures = Arbitraries.of("null", "true", "false", "[]", "{}", "[64]", "{\"value\":64}",
-                "[\"a cat\"]", "{\"text\":\"a cat\"}");
+    private static List<String> wrongScalarsFor(String field) {
         if (TEXT_FIELDS.contains(field)) {
-            return Arbitraries.oneOf(structures, Arbitraries.of("42", "0", "-1.5", "1e3"));
+            return NOT_TEXT;
         }
-        if (INTEGER_FIELDS.contains(field)) {
-            return Arbitraries.oneOf(structures, Arbitraries.of("\"64\"", "\"\"", "\"sixty-four\"", "64.5", "4.0",
-                    "0.5", "1e1", "1.0e2", "-0.0", "\"0x40\"", "\" 8\""));
-        }
-        return Arbitraries.oneOf(structures, Arbitraries.of("\"3.5\"", "\"\"", "\"high\"", "\"NaN\""));
+        return INTEGER_FIELDS.contains(field) ? NOT_INTEGERS : NOT_NUMBERS;
     }
 
     static Map<String, String> with(Map<String, String> body, String field, String value) {

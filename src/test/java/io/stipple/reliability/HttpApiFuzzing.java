@@ -1,49 +1,74 @@
 package io.stipple.reliability;
 
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
 import java.net.http.HttpResponse;
-import java.util.concurrent.atomic.AtomicInteger;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.EdgeCasesMode;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.ShrinkingMode;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.statistics.Statistics;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.function.Executable;
 
 /**
- * The fuzzing property, run against whichever server a subclass starts. The number of tries is jqwik's
- * default, {@code jqwik.tries.default}, which the build sets from {@code stipple.fuzz.tries} (a few hundred;
- * 10,000 with {@code -Pfuzz}). jqwik prints the seed of every run, and of a failing one its smallest failing
- * request; {@code -Djqwik.seed=...} replays it.
+ * The fuzzing property, run against whichever server a subclass starts: every request of a {@link FuzzRun}
+ * is one dynamic test, answered as {@link ApiContract} says. The run prints its seed first and its
+ * statistics last; it stops at its first failure, which names its case, its request and how to replay it.
  */
 public abstract class HttpApiFuzzing {
-    /** How often, in tries, a plain valid request checks that the server still works. */
+    /** How often, in requests, a plain valid request checks that the server still works. */
     private static final int LIVENESS_EVERY = 100;
+    /** Display names show the start of a path: some are thousands of characters long. */
+    private static final int NAMED_PATH = 80;
 
-    private final AtomicInteger tried = new AtomicInteger();
+    private boolean failed;
 
     protected abstract FuzzTarget target();
 
-    @Provide
-    public Arbitrary<FuzzRequest> requests() {
-        return target().cases().all();
+    @TestFactory
+    public Stream<DynamicTest> everyAnswerIsASuccessOrAProblem() {
+        FuzzRun run = FuzzRun.fromSystemProperties();
+        FuzzStatistics statistics = new FuzzStatistics();
+        System.out.println(run.announcement());
+        // Cases are drawn as JUnit runs them, so none is drawn once one has failed.
+        Stream<DynamicTest> cases = run.cases(target().cases()).takeWhile(fuzzCase -> !failed).flatMap(fuzzCase -> {
+            DynamicTest request = dynamicTest(name(fuzzCase), () -> check(run, fuzzCase, statistics));
+            return (fuzzCase.index() + 1) % LIVENESS_EVERY == 0
+                    ? Stream.of(request, dynamicTest("a valid request still succeeds after case " + fuzzCase.index(),
+                            stillServes(run, statistics)))
+                    : Stream.of(request);
+        });
+        Executable last = () -> {
+            System.out.println(statistics.summary());
+            stillServes(run, statistics).execute();
+        };
+        return Stream.concat(cases, Stream.of(dynamicTest("a valid request still succeeds after the last case", last)));
     }
 
-    // No edge-case mixing: the categories keep the weights FuzzCases gives them, which already name the edge values.
-    @Property(shrinking = ShrinkingMode.BOUNDED, edgeCases = EdgeCasesMode.NONE)
-    public void everyAnswerIsASuccessOrAProblem(@ForAll("requests") FuzzRequest request) {
-        HttpResponse<byte[]> response = target().send(request);
-        Statistics.label("category").collect(request.category());
-        Statistics.label("status").collect(response.statusCode());
-        ApiContract.assertSuccessOrProblem(request, response);
-        if (tried.incrementAndGet() % LIVENESS_EVERY == 0) {
-            target().assertValidRequestSucceeds();
+    private void check(FuzzRun run, FuzzRun.Case fuzzCase, FuzzStatistics statistics) {
+        try {
+            HttpResponse<byte[]> response = target().send(fuzzCase.request());
+            statistics.count(fuzzCase.request(), response.statusCode());
+            ApiContract.assertSuccessOrProblem(fuzzCase.request(), response);
+        } catch (AssertionError | RuntimeException e) {
+            failed = true;
+            throw run.failure(fuzzCase, e);
         }
     }
 
-    @AfterProperty
-    public void aValidRequestStillSucceeds() {
-        target().assertValidRequestSucceeds();
+    private Executable stillServes(FuzzRun run, FuzzStatistics statistics) {
+        return () -> {
+            try {
+                target().assertValidRequestSucceeds();
+            } catch (AssertionError | RuntimeException e) {
+                failed = true;
+                throw run.failureAfter(statistics.sent(), e);
+            }
+        };
+    }
+
+    private static String name(FuzzRun.Case fuzzCase) {
+        FuzzRequest request = fuzzCase.request();
+        String path = request.pathAndQuery();
+        return "case " + fuzzCase.index() + ": [" + request.category() + "] " + request.method() + " "
+                + (path.length() > NAMED_PATH ? path.substring(0, NAMED_PATH) + "…" : path);
     }
 }

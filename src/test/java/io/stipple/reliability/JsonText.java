@@ -3,10 +3,6 @@ package io.stipple.reliability;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Tuple;
 
 /**
  * JSON written by hand rather than by a serializer, so that it can hold what serializers refuse to write:
@@ -70,40 +66,40 @@ final class JsonText {
     }
 
     /** Any JSON value up to {@code depth} levels of arrays and objects, with keys often the API's own. */
-    static Arbitrary<String> tree(int depth) {
-        Arbitrary<String> scalar = scalar();
+    static String tree(FuzzRandom random, int depth) {
         if (depth == 0) {
-            return scalar;
+            return scalar(random);
         }
-        Arbitrary<String> child = Arbitraries.lazy(() -> tree(depth - 1));
-        Arbitrary<String> array = child.list().ofMaxSize(4).map(items -> "[" + String.join(",", items) + "]");
-        Arbitrary<String> object = Combinators.combine(key(), child).as((k, v) -> quote(k, true) + ":" + v)
-                .list().ofMaxSize(5).map(members -> "{" + String.join(",", members) + "}");
-        return Arbitraries.frequencyOf(
-                Tuple.of(3, scalar),
-                Tuple.of(1, array),
-                Tuple.of(2, object));
+        return random.frequency(
+                new FuzzRandom.Weighted<>(3, JsonText::scalar),
+                new FuzzRandom.Weighted<>(1, r -> treeArray(r, depth)),
+                new FuzzRandom.Weighted<>(2, r -> treeObject(r, depth)));
     }
 
-    static Arbitrary<String> key() {
-        return Arbitraries.oneOf(
-                Arbitraries.of(GenerationBodies.FIELDS),
-                Arbitraries.of(GenerationBodies.FIELDS).map(String::toUpperCase),
-                Arbitraries.strings().ofMaxLength(12),
-                Arbitraries.of("", "__proto__", "constructor", "prompt ", " prompt", "negativePrompt", "numImages"));
+    private static String treeArray(FuzzRandom random, int depth) {
+        return random.list(0, 4, r -> tree(r, depth - 1)).stream().collect(Collectors.joining(",", "[", "]"));
     }
 
-    static Arbitrary<String> scalar() {
-        return Arbitraries.oneOf(
-                Arbitraries.of("null", "true", "false", "\"\"", "[]", "{}"),
-                Arbitraries.of(EXTREME_NUMBERS),
-                Arbitraries.integers().map(String::valueOf),
-                Arbitraries.doubles().map(String::valueOf).filter(JsonText::isJsonNumber),
-                Arbitraries.strings().ofMaxLength(20).map(s -> quote(s, true)),
-                Arbitraries.of(UNICODE_EDGES).map(s -> quote(s, true)));
+    private static String treeObject(FuzzRandom random, int depth) {
+        return random.list(0, 5, r -> quote(key(r), true) + ":" + tree(r, depth - 1)).stream()
+                .collect(Collectors.joining(",", "{", "}"));
     }
 
-    private static boolean isJsonNumber(String text) {
-        return !text.contains("Infinity") && !text.contains("NaN");
+    private static String key(FuzzRandom random) {
+        return random.oneOf(
+                r -> r.pick(GenerationBodies.FIELDS),
+                r -> r.pick(GenerationBodies.FIELDS).toUpperCase(),
+                r -> r.text(12),
+                r -> r.pick("", "__proto__", "constructor", "prompt ", " prompt", "negativePrompt", "numImages"));
+    }
+
+    private static String scalar(FuzzRandom random) {
+        return random.oneOf(
+                r -> r.pick("null", "true", "false", "\"\"", "[]", "{}"),
+                r -> r.pick(EXTREME_NUMBERS),
+                r -> String.valueOf(r.anyInt()),
+                r -> String.valueOf(r.anyDouble()),
+                r -> quote(r.text(20), true),
+                r -> quote(r.pick(UNICODE_EDGES), true));
     }
 }

@@ -2,21 +2,21 @@ package io.stipple.shipped;
 
 import io.stipple.reliability.FuzzTarget;
 import io.stipple.reliability.HttpApiFuzzing;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /** The API fuzzing property against the packaged jar, started as users start it (no settings). */
 class ShippedJarFuzzIT extends HttpApiFuzzing {
     private static ShippedJar jar;
     private static FuzzTarget target;
 
-    @BeforeContainer
+    @BeforeAll
     static void start() throws Exception {
         jar = ShippedJar.start();
         target = FuzzTarget.connect(jar.port);
     }
 
-    @AfterContainer
+    @AfterAll
     static void stop() throws Exception {
         if (jar != null) {
             jar.close();
