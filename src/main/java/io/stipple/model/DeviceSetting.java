@@ -2,6 +2,11 @@ package io.stipple.model;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.engine.StandardCapabilities;
+import java.nio.file.Path;
+import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code stipple.device}: where the pipeline runs. */
 public enum DeviceSetting {
@@ -10,9 +15,16 @@ public enum DeviceSetting {
     CPU,
     GPU;
 
+    private static final Logger log = LoggerFactory.getLogger(DeviceSetting.class);
+
+    /** The device, and one log line that says which and why (DJL's own CUDA probe is silenced in application.yaml). */
     public Device resolve() {
-        int gpus = Engine.getEngine("PyTorch").getGpuCount();
-        return switch (this) {
+        Engine engine = Engine.getEngine("PyTorch");
+        boolean cudaBuild = engine.hasCapability(StandardCapabilities.CUDA);
+        int gpus = engine.getGpuCount();
+        String setting = "stipple.device=" + name().toLowerCase(Locale.ROOT);
+        String cpu = "running on the CPU (" + CpuDescription.of(Path.of("/proc/cpuinfo"), Runtime.getRuntime().availableProcessors()) + ")";
+        Device device = switch (this) {
             case CPU -> Device.cpu();
             case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
             case GPU -> {
@@ -23,5 +35,16 @@ public enum DeviceSetting {
                 yield Device.gpu();
             }
         };
+        if (device.isGpu()) {
+            log.info("Running on CUDA device {} of {}: {}", device, gpus, setting);
+        } else if (this == CPU) {
+            log.info("{}: {}", cpu, setting);
+        } else if (!cudaBuild) {
+            log.info("No CUDA device: {}; {} and libtorch is a CPU build", cpu, setting);
+        } else {
+            log.warn("No CUDA device: {}; {}, but this CUDA build of libtorch sees no GPU: check the driver "
+                    + "(nvidia-smi) and that the container was given the GPU", cpu, setting);
+        }
+        return device;
     }
 }
