@@ -330,6 +330,8 @@ class KubernetesManifestsTest {
         assertTrue(bound.containsKey("stipple.model-dir"), "the ConfigMap names no pipeline: " + bound);
         StippleProperties properties = stippleProperties(manifests.environment());
         assertEquals(DeviceSetting.GPU, properties.device(), "a GPU deployment should refuse to run on the CPU");
+        assertFalse(properties.embeddedModels(), "a GPU deployment serves its pipeline, not the embedded models too");
+        assertNotNull(properties.defaultModel(), "the ConfigMap names the model it serves, which the autoscaler counts");
         // The image's entrypoint passes JAVA_OPTS to the JVM.
         if (manifests.environment().containsKey("JAVA_OPTS")) {
             assertTrue(read(ROOT.resolve("docker/Dockerfile.cuda")).contains("$JAVA_OPTS"),
@@ -455,6 +457,15 @@ class KubernetesManifestsTest {
             selectors++;
         }
         assertEquals(metrics.size(), selectors, "every metric of the query is limited to the namespace");
+        // Only the model the deployment serves: one model's batches are what the threshold is sized for.
+        String served = stippleProperties(manifests.environment()).defaultModel();
+        Matcher models = Pattern.compile("model=\"([^\"]*)\"").matcher(metadata.get("query"));
+        int modelSelectors = 0;
+        while (models.find()) {
+            assertEquals(served, models.group(1), "the query's model is not the one the ConfigMap serves");
+            modelSelectors++;
+        }
+        assertEquals(metrics.size(), modelSelectors, "every metric of the query is limited to the served model");
         // A replica is asked to hold no more work than one U-Net batch: max-rows / 2 guided images.
         double threshold = Double.parseDouble(metadata.get("threshold"));
         int maxRows = stippleProperties(manifests.environment()).batch().maxRows();
@@ -465,6 +476,27 @@ class KubernetesManifestsTest {
     @Test
     void theAutoscalerScalesTheDeploymentOnMetricsTheServerExports() {
         checkScaledObject(load(), exportedSeries(port));
+    }
+
+    @Test
+    void theQueriedMetricsCountEachModelApart() {
+        String scrape = Deployables.get(port, "/actuator/prometheus").body();
+        for (String metric : List.of("stipple_queue_depth", "stipple_active_images")) {
+            assertTrue(Pattern.compile("(?m)^" + metric + "\\{[^}]*model=\"tiny-fixture\"").matcher(scrape).find(),
+                    () -> metric + " has no series for the served model:\n" + scrape);
+        }
+    }
+
+    @Test
+    void anAutoscalerCountingEveryModelIsCaught() {
+        Map<String, String> files = files();
+        String text = files.get("scaledobject.yaml");
+        String everyModel = text.replaceFirst(", model=\"[^\"]*\"", "");
+        assertFalse(everyModel.equals(text), "scaledobject.yaml's query no longer selects a model");
+        files.put("scaledobject.yaml", everyModel);
+        Manifests broken = load(files);
+        AssertionError error = assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
+        assertTrue(error.getMessage().contains("served model"), error.getMessage());
     }
 
     @Test
