@@ -489,24 +489,23 @@ class KubernetesManifestsTest {
 
     @Test
     void anAutoscalerCountingEveryModelIsCaught() {
-        Map<String, String> files = files();
-        String text = files.get("scaledobject.yaml");
-        String everyModel = text.replaceFirst(", model=\"[^\"]*\"", "");
-        assertFalse(everyModel.equals(text), "scaledobject.yaml's query no longer selects a model");
-        files.put("scaledobject.yaml", everyModel);
-        Manifests broken = load(files);
-        AssertionError error = assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
+        AssertionError error = checkScaledObjectWith(", model=\"[^\"]*\"", "");
         assertTrue(error.getMessage().contains("served model"), error.getMessage());
     }
 
     @Test
     void anAutoscalerTargetingAnotherDeploymentIsCaught() {
+        checkScaledObjectWith("name: stipple\n  pollingInterval", "name: stipple-server\n  pollingInterval");
+    }
+
+    /** What {@link #checkScaledObject} says of scaledobject.yaml with the first match of {@code pattern} replaced. */
+    private AssertionError checkScaledObjectWith(String pattern, String replacement) {
         Map<String, String> files = files();
         String text = files.get("scaledobject.yaml");
-        String retargeted = text.replaceFirst("name: stipple\n  pollingInterval", "name: stipple-server\n  pollingInterval");
-        assertFalse(retargeted.equals(text), "scaledobject.yaml no longer has the expected scaleTargetRef");
-        files.put("scaledobject.yaml", retargeted);
+        String changed = text.replaceFirst(pattern, replacement);
+        assertFalse(changed.equals(text), "scaledobject.yaml no longer contains " + pattern);
+        files.put("scaledobject.yaml", changed);
         Manifests broken = load(files);
-        assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
+        return assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
     }
 }
