@@ -33,9 +33,10 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * connection timeout), so a client that sends a byte every few seconds would hold a thread for hours.
  * Why read up front, even on endpoints that ignore the body: after answering, Tomcat drains an unread body
  * under that same per-read limit alone. Forms ({@code multipart/form-data}) are read the same way, then
- * parsed from memory ({@link ReadFormResolver}), so one size limit and one time limit hold for every body. A refused body is answered with a status that makes Tomcat close
- * the connection rather than drain it (server.tomcat.max-swallow-size is 0: Tomcat drains a refused body
- * otherwise, and a trickling client would hold the thread through the drain).
+ * parsed from memory ({@link ReadFormResolver}), so one size limit and one time limit hold for every body.
+ * A refused body is answered with a status that makes Tomcat close the connection rather than drain it
+ * (server.tomcat.max-swallow-size is 0: Tomcat drains a refused body otherwise, and a trickling client
+ * would hold the thread through the drain).
  */
 @Component
 class RequestBodyLimits extends OncePerRequestFilter {
