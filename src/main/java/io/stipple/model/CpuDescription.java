@@ -9,11 +9,12 @@ import java.util.Set;
 
 /**
  * The CPU as an operator needs it in the log to read CPU timings: its model, the cores this process may use,
- * and which of the vector instructions that libtorch's kernels are chosen by it has. Read from
- * {@code /proc/cpuinfo}, never assumed: a machine that does not have the file is described by its cores.
+ * and which of the vector extensions that libtorch picks its kernels by it has. Read from
+ * {@code /proc/cpuinfo} ({@code flags} on x86, {@code Features} on ARM), never assumed: a machine without
+ * the file is described by its cores alone.
  */
 final class CpuDescription {
-    /** In the order of libtorch's kernel levels (AVX2, AVX-512), then the extensions for lower precisions. */
+    /** x86 in the order of libtorch's kernel levels (AVX2, AVX-512), then lower precisions; then ARM's. */
     private static final List<String> VECTOR_FLAGS = List.of("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16",
             "avx512_fp16", "amx_bf16", "asimd", "sve");
 
@@ -38,7 +39,7 @@ final class CpuDescription {
     }
 
     private static Optional<String> field(List<String> lines, String name) {
-        return lines.stream().map(line -> line.split(":", 2)).filter(pair -> pair.length == 2 && pair[0].strip().equals(name))
-                .map(pair -> pair[1].strip()).findFirst();
+        return lines.stream().map(line -> line.split(":", 2))
+                .filter(pair -> pair.length == 2 && pair[0].strip().equals(name)).map(pair -> pair[1].strip()).findFirst();
     }
 }

@@ -23,7 +23,8 @@ public enum DeviceSetting {
         boolean cudaBuild = engine.hasCapability(StandardCapabilities.CUDA);
         int gpus = engine.getGpuCount();
         String setting = "stipple.device=" + name().toLowerCase(Locale.ROOT);
-        String cpu = "running on the CPU (" + CpuDescription.of(Path.of("/proc/cpuinfo"), Runtime.getRuntime().availableProcessors()) + ")";
+        String cpu = "the CPU (" + CpuDescription.of(Path.of("/proc/cpuinfo"), Runtime.getRuntime().availableProcessors())
+                + ")";
         Device device = switch (this) {
             case CPU -> Device.cpu();
             case AUTO -> gpus > 0 ? Device.gpu() : Device.cpu();
@@ -36,14 +37,14 @@ public enum DeviceSetting {
             }
         };
         if (device.isGpu()) {
-            log.info("Running on CUDA device {} of {}: {}", device, gpus, setting);
+            log.info("Running on CUDA device {} ({} visible): {}", device, gpus, setting);
         } else if (this == CPU) {
-            log.info("{}: {}", cpu, setting);
+            log.info("Running on {}: {}", cpu, setting);
         } else if (!cudaBuild) {
-            log.info("No CUDA device: {}; {} and libtorch is a CPU build", cpu, setting);
+            log.info("No CUDA device: running on {}; {} and libtorch is a CPU build", cpu, setting);
         } else {
-            log.warn("No CUDA device: {}; {}, but this CUDA build of libtorch sees no GPU: check the driver "
-                    + "(nvidia-smi) and that the container was given the GPU", cpu, setting);
+            log.warn("No CUDA device: running on {}; {}, but this CUDA build of libtorch sees no GPU: check the "
+                    + "driver (nvidia-smi) and that the container was given the GPU", cpu, setting);
         }
         return device;
     }
