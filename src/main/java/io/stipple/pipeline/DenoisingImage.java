@@ -37,9 +37,16 @@ public final class DenoisingImage implements AutoCloseable {
      */
     public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, NDArray conditional,
             NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
+        this(seed, new SeededNoise(seed), trajectory, guidanceScale, conditional, unconditional, manager, latentShape,
+                start);
+    }
+
+    /** An image whose noise comes from {@code noise} instead of its seed: a reference's recorded draws, in tests. */
+    public DenoisingImage(long seed, NoiseSource noise, Trajectory trajectory, double guidanceScale,
+            NDArray conditional, NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
         this.seed = seed;
         this.trajectory = trajectory;
-        this.noise = new SeededNoise(seed);
+        this.noise = noise;
         this.guidanceScale = guidanceScale;
         this.conditional = conditional;
         this.unconditional = unconditional;
