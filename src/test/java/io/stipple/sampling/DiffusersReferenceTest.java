@@ -47,7 +47,7 @@ class DiffusersReferenceTest {
     private static final double RELATIVE_TOLERANCE = 1e-5;
     private static final double FRACTIONAL_TIMESTEP_TOLERANCE = 1e-3;
 
-    /** The reference's linear model as a U-Net, written by src/tools/reference/make_linear_unet.py. */
+    /** The reference's linear model as a U-Net, written by src/tools/reference/make_probe_modules.py. */
     private static final Path LINEAR_UNET = Path.of("src/test/resources/reference/linear_unet.pt");
 
     private static final Reference REFERENCE = load();
