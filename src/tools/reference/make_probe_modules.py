@@ -9,7 +9,7 @@ Usage: /usr/bin/python3 src/tools/reference/make_probe_modules.py [OUT_DIR]
   so that DenoisingImage + GuidedStep walk samplers.json's cases, each row with its case's coefficients given as
   its text conditioning.
 - identity_vae_encoder.pt: a VAE encoder that returns its input, so that ImageEncoder's pixels can be compared
-  with what diffusers' inpaint pipeline hands its VAE (make_inpaint_reference.py).
+  with what diffusers' inpaint pipeline hands its VAE (make_inpaint_inputs_reference.py).
 """
 import os
 import sys

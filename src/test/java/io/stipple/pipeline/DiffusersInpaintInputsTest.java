@@ -21,7 +21,7 @@ import tools.jackson.databind.json.JsonMapper;
 
 /**
  * What an inpainting request's image and mask become before the U-Net, against diffusers' own
- * StableDiffusionInpaintPipeline code (src/tools/reference/make_inpaint_reference.py): the mask binarised as its
+ * StableDiffusionInpaintPipeline code (src/tools/reference/make_inpaint_inputs_reference.py): the mask binarised as its
  * mask processor does (PIL's luma, 1 from one half up), resized to the latent's size as prepare_mask_latents does
  * (nearest: each cell's top-left pixel), and the image the VAE encodes, in [-1, 1] with what is repainted set to
  * 0 ({@code init_image * (mask_condition < 0.5)}). The encoder is a probe that returns its input
@@ -29,7 +29,7 @@ import tools.jackson.databind.json.JsonMapper;
  */
 class DiffusersInpaintInputsTest {
     private static final Path REFERENCE = Path.of("src/test/resources/reference");
-    private static final Path INPAINT = REFERENCE.resolve("inpaint");
+    private static final Path INPAINT = REFERENCE.resolve("inpaint-inputs");
 
     private static Golden golden;
     private static BufferedImage image;

@@ -4,8 +4,8 @@ src/test/java/io/stipple/pipeline/DiffusersInpaintInputsTest.java.
 
 Usage:
     git --git-dir=DIFFUSERS_GIT archive v0.25.1 src | tar -x -C /tmp/diffusers-0.25.1
-    /usr/bin/python3 src/tools/reference/make_inpaint_reference.py /tmp/diffusers-0.25.1/src \\
-        [OUT_DIR (default src/test/resources/reference/inpaint)]
+    /usr/bin/python3 src/tools/reference/make_inpaint_inputs_reference.py /tmp/diffusers-0.25.1/src \\
+        [OUT_DIR (default src/test/resources/reference/inpaint-inputs)]
 
 Needs torch (1.13), numpy and Pillow (Debian's python3-pil: diffusers reads masks through PIL, and its
 grayscale conversion is part of what is checked). Imports diffusers v0.25.1 as make_sd_reference.py does, with
@@ -103,7 +103,7 @@ def main(argv) -> int:
         return 2
     src = argv[0]
     out = os.path.abspath(argv[1]) if len(argv) > 1 else \
-        os.path.join(sd.REPO, "src", "test", "resources", "reference", "inpaint")
+        os.path.join(sd.REPO, "src", "test", "resources", "reference", "inpaint-inputs")
     _, _, version = sd.import_diffusers(src)
     from diffusers.image_processor import VaeImageProcessor
     masked_expression, prepare_mask_latents = pipeline_code(src)
@@ -126,7 +126,7 @@ def main(argv) -> int:
     image.save(os.path.join(out, "image.png"))
     mask.save(os.path.join(out, "mask.png"))
     doc = {
-        "generated_by": "src/tools/reference/make_inpaint_reference.py (diffusers %s, torch %s, Pillow %s)"
+        "generated_by": "src/tools/reference/make_inpaint_inputs_reference.py (diffusers %s, torch %s, Pillow %s)"
                         % (version, torch.__version__, PIL.__version__),
         "width": WIDTH, "height": HEIGHT, "vae_scale_factor": FACTOR,
         "arrays": {
