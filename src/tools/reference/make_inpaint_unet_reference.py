@@ -26,17 +26,14 @@ timestep, text states) is perturbed and the output must move by at least 1e-3 of
 """
 
 import os
-import shutil
 import sys
 
-import numpy as np
 import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import make_lcm_reference as lcm  # noqa: E402
 import make_sd_reference as sd  # noqa: E402
-from safetensors_io import write_safetensors  # noqa: E402  (make_sd_reference put the exporter on the path)
 
 SEED = 2026
 LATENT_CHANNELS = 4
@@ -90,32 +87,12 @@ def main(argv) -> int:
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(SEED)
     torch.manual_seed(SEED)
-    unet = UNet(**UNET_CONFIG).eval()
-    vae = AutoencoderKL(**lcm.VAE_CONFIG).eval()
-    for module in (unet, vae):
-        sd.perturb_constants(module, g)
-    with torch.no_grad():
-        for p in unet.parameters():  # the checkpoint stores float16: compute with those values
-            p.copy_(p.half().float())
+    unet, vae = lcm.build_modules(UNet, AutoencoderKL, UNET_CONFIG, g)
+    lcm.write_checkpoint(out, dict(MODEL_INDEX, _diffusers_version=version), unet, vae,
+                         ("text_encoder", "tokenizer", "scheduler"))
 
-    shutil.rmtree(out, ignore_errors=True)
-    ck = os.path.join(out, "checkpoint")
-    sd.save_config(os.path.join(ck, "model_index.json"), dict(MODEL_INDEX, _diffusers_version=version))
-    lcm.write_json_text(os.path.join(ck, "unet", "config.json"), unet.to_json_string())
-    lcm.write_json_text(os.path.join(ck, "vae", "config.json"), vae.to_json_string())
-    write_safetensors(os.path.join(ck, "unet", "diffusion_pytorch_model.safetensors"),
-                      {k: v.half() for k, v in unet.state_dict().items()}, {"format": "pt"})
-    write_safetensors(os.path.join(ck, "vae", "diffusion_pytorch_model.safetensors"), vae.state_dict(),
-                      {"format": "pt"})
-    for component in ("text_encoder", "tokenizer", "scheduler"):
-        shutil.copytree(os.path.join(sd.SD15, "checkpoint", component), os.path.join(ck, component))
-
-    arrays, what = {}, {}
-
-    def put(name, value, description):
-        arrays[name] = value.detach().numpy()
-        what[name] = {"shape": list(value.shape), "dtype": str(arrays[name].dtype), "what": description}
-
+    goldens = lcm.Goldens()
+    put, arrays = goldens.put, goldens.arrays
     call = f"diffusers {version} UNet2DConditionModel(sample, timestep, encoder_hidden_states).sample"
     with torch.no_grad():
         # latents: multiples of size_multiple / vae_scale_factor = 4
@@ -133,15 +110,8 @@ def main(argv) -> int:
         weak = {part: change for part, change in moved.items() if change < MIN_SENSITIVITY}
         if weak:
             raise RuntimeError(f"inputs that barely move the output: {weak}")
-        z = torch.randn((2, 4, 4, 8), generator=g)
-        put("vae.decode.z", z, "input: torch.randn, fed as is (already divided by scaling_factor)")
-        put("vae.decode.out", vae.decode(z).sample, f"diffusers {version} AutoencoderKL.decode(z).sample")
-        x = torch.rand((1, 3, 32, 64), generator=g) * 2 - 1
-        put("vae.encode.x", x, "input: U[-1, 1)")
-        put("vae.encode.mean", vae.encode(x).latent_dist.mean,
-            f"diffusers {version} AutoencoderKL.encode(x).latent_dist.mean (not scaled)")
-    np.savez_compressed(os.path.join(out, "golden.npz"), **arrays)
-    sd.save_config(os.path.join(out, "golden.json"), {
+        goldens.put_vae(vae, g, version)
+    goldens.save(out, {
         "family": "inpaint-tiny",
         "generator": {"diffusers_version": version, "torch_version": torch.__version__, "seed": SEED,
                       "tool": "src/tools/reference/make_inpaint_unet_reference.py"},
@@ -151,8 +121,7 @@ def main(argv) -> int:
                      "unet_in_channels": UNET_CONFIG["in_channels"], "vae_scale_factor": 8, "scaling_factor": 0.18215,
                      "size_multiple": 32, "default_width": 64, "prediction_type": "epsilon"},
         "sensitivity": {"case": "a", "measure": "max |out' - out| / max |out|", "minimum": MIN_SENSITIVITY,
-                        "moved": moved},
-        "arrays": what})
+                        "moved": moved}})
     sd.print_sizes(out)
     return 0
 
