@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import io.stipple.sampling.NoiseSource;
 import io.stipple.sampling.RewindableNoise;
+import io.stipple.sampling.SeededNoise;
 import io.stipple.sampling.Trajectory;
 
 /**
@@ -35,21 +36,28 @@ public final class DenoisingImage implements AutoCloseable {
      */
     public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, NDArray conditional,
             NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
+        this(seed, new SeededNoise(seed), trajectory, guidanceScale, conditional, unconditional, manager, latentShape,
+                start);
+    }
+
+    /** An image whose noise comes from {@code noise} instead of its seed: a reference's recorded draws, in tests. */
+    public DenoisingImage(long seed, NoiseSource noise, Trajectory trajectory, double guidanceScale,
+            NDArray conditional, NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
         this.seed = seed;
         this.trajectory = trajectory;
-        this.noise = new RewindableNoise(seed);
+        this.noise = new RewindableNoise(noise);
         this.guidanceScale = guidanceScale;
         this.conditional = conditional;
         this.unconditional = unconditional;
         this.start = start;
         if (start == null || start.latent() == null) {
             this.startNoise = null;
-            this.latent = trajectory.initialSample(manager, latentShape, noise);
+            this.latent = trajectory.initialSample(manager, latentShape, this.noise);
         } else {
-            this.startNoise = noise.standardNormal(manager, latentShape);
+            this.startNoise = this.noise.standardNormal(manager, latentShape);
             this.latent = trajectory.noised(start.latent(), startNoise);
         }
-        noise.commit();
+        this.noise.commit();
     }
 
     /**

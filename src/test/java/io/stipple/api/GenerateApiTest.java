@@ -327,7 +327,7 @@ class GenerateApiTest {
     @Test
     void jsonAnswersAreNotLabelledAsProblems() {
         assertProblem(http.send(http.request("/v1/model").header("Accept", "application/problem+json").GET().build()),
-                406, null, "");
+                406, null, "Acceptable representations: [application/json]");
     }
 
     @Test

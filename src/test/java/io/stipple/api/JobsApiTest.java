@@ -369,7 +369,8 @@ class JobsApiTest {
         assertProblem(post(body("prompt", PROMPT, "colour", "red")), 400, "colour", "Unknown field \"colour\"");
         assertProblem(post("{\"prompt\": "), 400, null, "not valid JSON");
         assertProblem(http.send(http.request("/v1/jobs").header("Content-Type", "text/plain")
-                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(PROMPT)).build()), 415, null, "");
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(PROMPT)).build()), 415, null,
+                "Content-Type 'text/plain' is not supported");
     }
 
     @Test

@@ -152,7 +152,7 @@ class A1111ApiTest {
                 "seed must be between 0 and");
         assertError(http.post("/sdapi/v1/img2img", StippleHttp.body("prompt", "x")), 400,
                 "init_images needs one image to start from");
-        assertError(http.post("/sdapi/v1/txt2img", "{\"prompt\": 5"), 400, "");
+        assertError(http.post("/sdapi/v1/txt2img", "{\"prompt\": 5"), 400, "Field \"prompt\" must be a string");
     }
 
     private static void assertError(HttpResponse<byte[]> response, int status, String detailPart) {

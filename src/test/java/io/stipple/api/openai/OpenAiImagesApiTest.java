@@ -84,7 +84,8 @@ class OpenAiImagesApiTest {
                 "response_format", "b64_json")), 400, "output_format", "webp is not available");
         assertError(http.post("/v1/images/generations", StippleHttp.body("prompt", " ")), 400, "prompt",
                 "prompt is required");
-        assertError(http.post("/v1/images/generations", "{\"prompt\": \"x\", \"size\": 512}"), 400, "size", "");
+        assertError(http.post("/v1/images/generations", "{\"prompt\": \"x\", \"size\": 512}"), 400, "size",
+                "Field \"size\" must be a string");
     }
 
     private static void assertError(HttpResponse<byte[]> response, int status, String param, String messagePart) {
