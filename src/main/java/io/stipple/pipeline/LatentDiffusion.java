@@ -57,8 +57,10 @@ public final class LatentDiffusion {
             NDArray hidden = prompts.encode(batch, texts);
             int row = 0;
             for (int i = 0; i < requests.size(); i++) {
-                NDArray unconditional = requests.get(i).classifierFree() ? rowOf(hidden, row++, owners.get(i)) : null;
-                conditioning.add(new TextConditioning(rowOf(hidden, row++, owners.get(i)), unconditional));
+                UnetConditions unconditional = requests.get(i).classifierFree()
+                        ? UnetConditions.of(rowOf(hidden, row++, owners.get(i))) : null;
+                conditioning.add(new TextConditioning(UnetConditions.of(rowOf(hidden, row++, owners.get(i))),
+                        unconditional));
             }
         }
         return conditioning;
