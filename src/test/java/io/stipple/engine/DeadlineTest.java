@@ -13,30 +13,43 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.TestPipelines;
 import io.stipple.pipeline.GenerationRequest;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
 
 /**
  * Requests get {@code stipple.request.timeout} from admission to result, running or waiting. The test holds
- * the device, so no job can finish or move while its deadline comes: the answer must come from the deadline
- * alone. One job at a time (two rows) makes the second wait in the queue.
+ * the device, or keeps the worker inside one long U-Net call, so no job can finish or reach a step boundary
+ * while its deadline comes: the answer must come from the deadline alone. One job at a time (two rows) makes the
+ * second wait in the queue.
+ *
+ * <p>The model is the tiny fixture with src/tools/fixture/make_faulty_parts.py's modules: a prompt with "brown"
+ * makes each of its U-Net calls hundreds of U-Net runs long; other prompts get the fixture's own outputs.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
-        "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
         // Generous for a job to be taken and stepped once on a busy machine; each test waits this long once.
         "stipple.request.timeout=3s",
         "stipple.batch.max-rows=2"})
 class DeadlineTest {
+    private static final String STEPS = "stipple.step.duration";
+
     @Autowired
     GenerationService service;
     @Autowired
@@ -45,6 +58,15 @@ class DeadlineTest {
     ApplicationContext context;
     @LocalServerPort
     int port;
+
+    @DynamicPropertySource
+    static void faultyModel(DynamicPropertyRegistry properties) throws IOException {
+        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
+        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
+        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
+        properties.add("stipple.model-dir", directory::toString);
+        properties.add("stipple.embedded-models", () -> "false");
+    }
 
     private static GenerationRequest longJob(long seed) {
         return request("a slow one", 64, 64, 150, 5.0, "ddim", seed, 1);
@@ -98,5 +120,25 @@ class DeadlineTest {
         assertTrue(response.body().contains("stipple.request.timeout"), response.body());
         assertEquals("1", response.headers().firstValue("Retry-After").orElseThrow(),
                 "a request that ran out of time may be retried at once");
+    }
+
+    /**
+     * The 503 goes out at the deadline while the worker is inside a U-Net call, not when the call ends: the step
+     * meter counts the call that was under way when the answer went out once the call is over.
+     */
+    @Test
+    void theDeadlineHoldsInsideOneLongCall() throws Exception {
+        double callsBefore = count(registry, STEPS);
+        // 150 steps of hundreds of U-Net runs each: far more than any machine does before the deadline.
+        Job slow = service.submit(request("a brown circle", 256, 256, 150, 5.0, "ddim", 7), EngineTesting.CLIENT);
+        CompletableFuture<Double> callsWhenAnswered = slow.completion().handle((result, error) -> count(registry, STEPS));
+
+        assertFails(slow, JobFailure.Reason.DEADLINE, PATIENCE);
+        await().atMost(PATIENCE).until(() -> gauge(registry, "stipple.active.rows") == 0);
+        double callsWhenDone = count(registry, STEPS);
+        assertTrue(slow.step() < slow.steps(), "stopped at step " + slow.step());
+        assertEquals(callsWhenAnswered.get() + 1, callsWhenDone, "the call under way at the deadline ended after the answer");
+        System.out.printf("The deadline answered a job at step %d of %d, during its U-Net call %.0f%n", slow.step(),
+                slow.steps(), callsWhenDone - callsBefore);
     }
 }

@@ -168,7 +168,7 @@ final class EngineTesting {
      * completes the job's future, so a test that has seen the future may read the meter too early.
      */
     static void assertMetersSoon(ThrowingRunnable assertions) {
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).untilAsserted(assertions);
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(5)).untilAsserted(assertions);
     }
 
     static double gauge(MeterRegistry registry, String name) {
