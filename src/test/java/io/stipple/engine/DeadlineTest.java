@@ -83,6 +83,7 @@ class DeadlineTest {
         Job running = service.submit(longJob(1), EngineTesting.CLIENT);
         awaitStep(running, 1);
         Job queued;
+        double callsWhenReleased;
         try (HeldDevice device = HeldDevice.hold(context)) {
             queued = service.submit(longJob(2), EngineTesting.CLIENT);
             assertEquals(1, service.queuePosition(queued));
@@ -93,13 +94,17 @@ class DeadlineTest {
             assertTrue(running.failure().retryable());
             // Nothing frees rows while the worker cannot reach a step boundary.
             assertEquals(2, gauge(registry, "stipple.active.rows"));
+            callsWhenReleased = count(registry, STEPS);
         }
-        // The answer went out at the deadline; the worker drops the rows at its next step boundary.
+        // The answer went out at the deadline; the worker drops the rows at its next step boundary, after at most
+        // the one U-Net call it was about to make when the test took the device.
         assertMetersSoon(() -> {
             assertEquals(0, gauge(registry, "stipple.active.rows"));
             assertEquals(0, gauge(registry, "stipple.queue.depth"));
             assertEquals(failedBefore + 2, count(registry, "stipple.failures", "reason", "deadline"));
         });
+        assertTrue(count(registry, STEPS) <= callsWhenReleased + 1,
+                (count(registry, STEPS) - callsWhenReleased) + " U-Net calls before the rows were freed");
     }
 
     @Test

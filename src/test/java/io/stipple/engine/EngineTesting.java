@@ -27,6 +27,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.LongStream;
 import org.awaitility.core.ThrowingRunnable;
+import org.springframework.context.ApplicationContext;
 
 /** Requests, waits, image comparison and meter readings that the engine tests share. */
 final class EngineTesting {
@@ -57,16 +58,16 @@ final class EngineTesting {
     }
 
     /**
-     * A request that runs for seconds on the tiny model (150 steps at 256×256, about 10 ms a step for one
-     * image), long enough to still be running whenever a test acts on it.
+     * A request of many steps on the tiny model (150 steps at 256×256, about 10 ms a step for one image); a test
+     * that needs it still running when it acts on it holds the device ({@link HeldDevice}) once it runs.
      */
     static GenerationRequest slow(long seed, int images) {
         return request("a slow one", 256, 256, 150, 5.0, "ddim", seed, images);
     }
 
     /**
-     * Submits a job of eight guided images, which fills the default 16 rows, and waits until it runs: jobs
-     * submitted after it wait in the queue until it is cancelled.
+     * Submits a job of eight guided images, which fills the default 16 rows, and waits until it has stepped: jobs
+     * submitted after it wait in the queue until it ends.
      */
     static Job occupyAllRows(GenerationService service) {
         Job job = service.submit(slow(1000, 8), CLIENT);
@@ -75,15 +76,15 @@ final class EngineTesting {
     }
 
     /**
-     * Submits a request that waits in the queue, behind a job holding every row, while {@code whileQueued}
-     * runs (to subscribe to it before anything happens), then lets it run.
+     * Submits a request that waits in the queue, while the test holds the device, until {@code whileQueued} has run
+     * (to subscribe to it before anything happens), then lets it run.
      */
-    static Job submitHeldBack(GenerationService service, GenerationRequest request, Consumer<Job> whileQueued) {
-        Job blocker = occupyAllRows(service);
-        Job job = service.submit(request, CLIENT);
-        whileQueued.accept(job);
-        service.cancel(blocker);
-        return job;
+    static Job submitHeldBack(ApplicationContext context, GenerationRequest request, Consumer<Job> whileQueued) {
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            Job job = context.getBean(GenerationService.class).submit(request, CLIENT);
+            whileQueued.accept(job);
+            return job;
+        }
     }
 
     /** Waits until the job has completed {@code step} steps; fails if it ends first. */

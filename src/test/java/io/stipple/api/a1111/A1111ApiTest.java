@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.engine.HeldDevice;
 import io.stipple.testing.StippleHttp;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -11,15 +12,17 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -28,9 +31,12 @@ import tools.jackson.databind.json.JsonMapper;
         "stipple.preview.every=1"})
 class A1111ApiTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
 
     @LocalServerPort
     int port;
+    @Autowired
+    ApplicationContext context;
 
     private StippleHttp http;
 
@@ -92,33 +98,33 @@ class A1111ApiTest {
                 400, "unknown checkpoint \"v1-5-pruned.safetensors\"; served: tiny-fixture");
     }
 
+    /** The test holds the device once the job has made progress, so it is still running however fast the machine. */
     @Test
     void progressFollowsTheRunningJobAndInterruptEndsIt() throws Exception {
-        CompletableFuture<HttpResponse<byte[]>> slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                        StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
-        JsonNode progress = awaitProgress();
-        assertTrue(progress.get("progress").asDouble() > 0 && progress.get("progress").asDouble() < 1, progress.toString());
-        assertEquals(150, progress.at("/state/sampling_steps").asInt());
-        assertTrue(progress.get("eta_relative").asDouble() > 0, progress.toString());
-        assertTrue(png(progress.get("current_image").asString()).getWidth() > 0, "the latest preview");
+        CompletableFuture<HttpResponse<byte[]>> slow;
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
+                    .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
+            device.releaseUntil(() -> {
+                JsonNode progress = progress();
+                return progress.at("/state/sampling_step").asInt() >= 2 && !progress.get("current_image").isNull();
+            });
+            JsonNode progress = progress();
+            assertTrue(progress.get("progress").asDouble() > 0 && progress.get("progress").asDouble() < 1, progress.toString());
+            assertEquals(150, progress.at("/state/sampling_steps").asInt());
+            assertTrue(progress.get("eta_relative").asDouble() > 0, progress.toString());
+            assertTrue(png(progress.get("current_image").asString()).getWidth() > 0, "the latest preview");
 
-        assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
-        HttpResponse<byte[]> interrupted = slow.get();
+            assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
+        }
+        HttpResponse<byte[]> interrupted = slow.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         assertEquals(409, interrupted.statusCode(), new String(interrupted.body()));
         assertEquals(0, StippleHttp.json(http.get("/sdapi/v1/progress")).at("/state/job_count").asInt());
     }
 
-    private JsonNode awaitProgress() throws InterruptedException {
-        Instant giveUp = Instant.now().plus(Duration.ofSeconds(30));
-        while (Instant.now().isBefore(giveUp)) {
-            JsonNode progress = StippleHttp.json(http.get("/sdapi/v1/progress"));
-            if (progress.at("/state/sampling_step").asInt() >= 2 && !progress.get("current_image").isNull()) {
-                return progress;
-            }
-            Thread.sleep(20);
-        }
-        throw new AssertionError("no progress within 30 s");
+    private JsonNode progress() {
+        return StippleHttp.json(http.get("/sdapi/v1/progress"));
     }
 
     @Test
