@@ -112,6 +112,7 @@ class SeveralModelsTest {
         }
         other.completion().get(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
         int floodSteps = flood.step() - floodStepsBefore;
+        assertEquals(JobStatus.RUNNING, flood.status(), "the flood finished first: the models did not take turns");
         service.cancel(flood);
         System.out.printf("While the other model took its %d steps, the flood took %d%n", otherSteps, floodSteps);
         // Its steps, its admission and its decoding are at most otherSteps + 2 turns; twice that leaves room for
