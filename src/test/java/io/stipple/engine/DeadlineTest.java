@@ -13,8 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import io.stipple.model.PipelineDirectory;
-import io.stipple.model.TestPipelines;
 import io.stipple.pipeline.GenerationRequest;
 import java.io.IOException;
 import java.net.URI;
@@ -22,8 +20,6 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpResponse.BodyHandlers;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -61,11 +57,7 @@ class DeadlineTest {
 
     @DynamicPropertySource
     static void faultyModel(DynamicPropertyRegistry properties) throws IOException {
-        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
-        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
-        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
-        properties.add("stipple.model-dir", directory::toString);
-        properties.add("stipple.embedded-models", () -> "false");
+        EngineTesting.serveFaultyTiny(properties);
     }
 
     private static GenerationRequest longJob(long seed) {

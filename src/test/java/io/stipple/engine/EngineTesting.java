@@ -11,12 +11,16 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.TestPipelines;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.testing.Png;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.GenerationResult;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +32,7 @@ import java.util.function.Consumer;
 import java.util.stream.LongStream;
 import org.awaitility.core.ThrowingRunnable;
 import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Requests, waits, image comparison and meter readings that the engine tests share. */
 final class EngineTesting {
@@ -39,6 +44,19 @@ final class EngineTesting {
     static final String TINY = "tiny-fixture";
 
     private EngineTesting() {
+    }
+
+    /**
+     * Serves the tiny fixture alone, with src/tools/fixture/make_faulty_parts.py's text encoder and U-Net: a prompt
+     * with "pink" makes the U-Net raise, "gray" run out of memory in calls of more than 4 rows, "brown" run each
+     * call hundreds of times over; other prompts get the fixture's own outputs.
+     */
+    static void serveFaultyTiny(DynamicPropertyRegistry properties) throws IOException {
+        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
+        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
+        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
+        properties.add("stipple.model-dir", directory::toString);
+        properties.add("stipple.embedded-models", () -> "false");
     }
 
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,

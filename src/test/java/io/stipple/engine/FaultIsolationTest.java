@@ -11,13 +11,9 @@ import static org.springframework.boot.test.context.SpringBootTest.WebEnvironmen
 
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.stipple.model.PipelineDirectory;
-import io.stipple.model.TestPipelines;
 import io.stipple.testing.StippleHttp;
 import java.io.IOException;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -46,11 +42,7 @@ class FaultIsolationTest {
 
     @DynamicPropertySource
     static void faultyModel(DynamicPropertyRegistry properties) throws IOException {
-        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
-        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
-        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
-        properties.add("stipple.model-dir", directory::toString);
-        properties.add("stipple.embedded-models", () -> "false");
+        EngineTesting.serveFaultyTiny(properties);
     }
 
     @Test
