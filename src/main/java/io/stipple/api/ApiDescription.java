@@ -224,7 +224,7 @@ class ApiDescription implements OpenApiCustomizer {
                 "parameters", example("model", model.name(), "prompt", EXAMPLE_REQUEST.get("prompt"), "negative_prompt", "",
                         "width", defaults.width(), "height", defaults.height(), "steps", defaults.steps(),
                         "guidance_scale", defaults.guidanceScale(), "sampler", defaults.sampler(), "eta",
-                        defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1),
+                        defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1, "clip_skip", 0),
                 "timings_ms", example("queue", 0.1, "text_encoding", 0.9, "denoising", 52.3, "decoding", 1.2,
                         "png_encoding", 1.4, "total", 55.9));
     }
