@@ -1045,7 +1045,117 @@ PROTOCOL = (
     "step_noise row by row.")
 
 
+class RealEuler:
+    """diffusers' own EulerDiscreteScheduler behind the transcription's interface, remembering the step index it
+    finds for the first step (its image-to-image begin index)."""
+
+    def __init__(self, cls, config, karras):
+        self.real = cls.from_config(dict(config, use_karras_sigmas=karras))
+        self.first_step_index = None
+
+    def set_timesteps(self, n):
+        self.real.set_timesteps(n)
+
+    @property
+    def timesteps(self):
+        return self.real.timesteps
+
+    @property
+    def sigmas(self):
+        return self.real.sigmas
+
+    @property
+    def init_noise_sigma(self):
+        return self.real.init_noise_sigma
+
+    def scale_model_input(self, sample, t):
+        scaled = self.real.scale_model_input(sample, t)
+        if self.first_step_index is None:
+            self.first_step_index = self.real.step_index
+        return scaled
+
+    def add_noise(self, original, noise, timesteps):
+        return self.real.add_noise(original, noise, timesteps)
+
+    def step(self, model_output, t, sample):
+        return self.real.step(model_output, t, sample, return_dict=False)[0]
+
+
+def check_diffusers(src):
+    """Replays every Euler case through diffusers' real EulerDiscreteScheduler (imported from src with the stub
+    modules of make_sd_reference.py) and through the transcription, and compares them value for value; checks
+    too that the real class's timesteps never repeat, for every step count up to num_train_timesteps of every
+    timestep config, and that its first image-to-image step starts at the pipeline's t_start. Returns the
+    number of mismatches."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_sd_reference
+    version = make_sd_reference.import_diffusers(src)[2]
+    from diffusers.schedulers.scheduling_euler_discrete import EulerDiscreteScheduler
+    made = []
+
+    def real(sampler, config):
+        made.append(RealEuler(EulerDiscreteScheduler, config, karras=sampler == "euler_karras"))
+        return made[-1]
+
+    mismatches = []
+
+    def compare(what, ours, theirs):
+        ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+        if ours.shape != theirs.shape or not np.array_equal(ours, theirs):
+            diff = np.abs(ours - theirs).max() if ours.shape == theirs.shape else "shape"
+            mismatches.append("%s: transcription %s, diffusers %s (max difference %s)"
+                              % (what, np.array2string(ours, max_line_width=10 ** 6),
+                                 np.array2string(theirs, max_line_width=10 ** 6), diff))
+
+    counts = {"timestep": 0, "trajectory": 0, "image-to-image": 0}
+    for sampler in EULER:
+        for cname, config in TIMESTEP_CONFIGS:
+            for n in STEPS:
+                ours, theirs = make_scheduler(sampler, config), real(sampler, config)
+                ours.set_timesteps(n)
+                theirs.set_timesteps(n)
+                what = "%s %s %d steps" % (sampler, cname, n)
+                compare(what + " timesteps", ours.timesteps.numpy(), theirs.timesteps.numpy())
+                compare(what + " sigmas", ours.sigmas.numpy(), theirs.sigmas.numpy())
+                compare(what + " init_noise_sigma", float(ours.init_noise_sigma), float(theirs.init_noise_sigma))
+                counts["timestep"] += 1
+            sched = real(sampler, config)
+            for n in range(1, sched.real.config.num_train_timesteps + 1):
+                sched.set_timesteps(n)
+                ts = sched.timesteps.numpy()
+                if len(np.unique(ts)) != len(ts):
+                    mismatches.append("%s %s %d steps: diffusers repeats a timestep: %s" % (sampler, cname, n, ts))
+    for k, (name, sampler, eta, config, n) in enumerate(trajectory_plan()):
+        if sampler in EULER:
+            a, b = MODELS[k % len(MODELS)]
+            ours = run_trajectory(sampler, config, n, eta, a, b, seed=1000 + k)
+            theirs = run_trajectory(sampler, config, n, eta, a, b, seed=1000 + k, make=real)
+            for key in ("timesteps", "init_noise_sigma", "samples"):
+                compare("%s %s" % (name, key), ours[key], theirs[key])
+            counts["trajectory"] += 1
+    for k, case in enumerate(image_to_image_cases()):
+        if case["sampler"] in EULER:
+            args = (case["sampler"], case["config"], case["steps"], case["strength"], "mask" in case,
+                    case["model"]["a"], case["model"]["b"], case["seed"])
+            theirs = run_image_to_image(*args, make=real)
+            for key in ("timesteps", "noised", "samples"):
+                compare("%s %s" % (case["name"], key), case[key], theirs[key])
+            if case["timesteps"]:
+                compare(case["name"] + " first step index", case["begin_index"], made[-1].first_step_index)
+            counts["image-to-image"] += 1
+    print("diffusers %s EulerDiscreteScheduler against the transcription: %d timestep, %d trajectory and %d "
+          "image-to-image cases, timesteps distinct for every step count: %s"
+          % (version, counts["timestep"], counts["trajectory"], counts["image-to-image"],
+             "all equal, value for value" if not mismatches else "%d MISMATCHES" % len(mismatches)))
+    for line in mismatches:
+        print("  " + line)
+    return len(mismatches)
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--check-diffusers":
+        torch.set_num_threads(1)
+        return 1 if check_diffusers(argv[2]) else 0
     out = argv[1] if len(argv) > 1 else DEFAULT_OUT
     torch.set_num_threads(1)
     doc = {
