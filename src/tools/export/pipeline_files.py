@@ -83,9 +83,9 @@ def scheduler_config(source: dict, path: str) -> dict:
 
 
 def default_sampler(family: str, source: dict) -> str:
-    """The family's sampler, except that a checkpoint whose scheduler is EulerDiscreteScheduler (SDXL's, SD 2's
-    768-v, SD-Turbo's) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas.
-    An LCM U-Net is sampled with lcm whatever its config says."""
+    """The family's sampler, except that a checkpoint whose scheduler is EulerDiscreteScheduler (SDXL base's, for
+    one) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas. An LCM U-Net is
+    sampled with lcm whatever its config says."""
     if family != "lcm" and source.get("_class_name") == "EulerDiscreteScheduler":
         return "euler_karras" if source.get("use_karras_sigmas") else "euler"
     return FAMILY_DEFAULTS[family]["default_sampler"]

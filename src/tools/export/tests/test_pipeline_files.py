@@ -40,7 +40,7 @@ class PipelineFiles(unittest.TestCase):
                          (4, 8.5, "lcm"))
 
     def test_an_euler_discrete_scheduler_keeps_its_sampler(self):
-        # SDXL's, SD 2's 768-v and SD-Turbo's scheduler: diffusers' pipelines step with it, so does Stipple
+        # SDXL base's scheduler: diffusers' pipelines step with it, so does Stipple
         euler = {"_class_name": "EulerDiscreteScheduler", "use_karras_sigmas": False}
         self.assertEqual(default_sampler("sd", euler), "euler")
         self.assertEqual(default_sampler("turbo", euler), "euler")
