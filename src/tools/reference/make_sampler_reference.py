@@ -357,6 +357,33 @@ class DPMpp2M(SigmaIndexed):
 
 # ----------------------------------------------------------------------------- Euler ancestral
 
+def euler_timesteps(c, n):
+    """The float32 timesteps of set_timesteps, written alike in EulerAncestralDiscreteScheduler and
+    EulerDiscreteScheduler: fractional for linspace."""
+    T = c["num_train_timesteps"]
+    if c["timestep_spacing"] == "linspace":
+        ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
+    elif c["timestep_spacing"] == "leading":
+        step_ratio = T // n
+        ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
+        ts += c["steps_offset"]
+    elif c["timestep_spacing"] == "trailing":
+        step_ratio = T / n
+        ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
+        ts -= 1
+    else:
+        raise ValueError(c["timestep_spacing"])
+    return ts
+
+
+def euler_init_noise_sigma(c, sigmas):
+    """init_noise_sigma of both Euler schedulers, on the float32 inference sigmas."""
+    max_sigma = sigmas.max()
+    if c["timestep_spacing"] in ["linspace", "trailing"]:
+        return max_sigma
+    return (max_sigma ** 2 + 1) ** 0.5
+
+
 class EulerAncestral(SigmaIndexed):
     def __init__(self, config):
         self.c = c = _cfg(EULER_A_DEFAULTS, config)
@@ -369,25 +396,10 @@ class EulerAncestral(SigmaIndexed):
 
     @property
     def init_noise_sigma(self):
-        if self.c["timestep_spacing"] in ["linspace", "trailing"]:
-            return self.sigmas.max()
-        return (self.sigmas.max() ** 2 + 1) ** 0.5
+        return euler_init_noise_sigma(self.c, self.sigmas)
 
     def set_timesteps(self, n):
-        c = self.c
-        T = c["num_train_timesteps"]
-        if c["timestep_spacing"] == "linspace":
-            ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
-        elif c["timestep_spacing"] == "leading":
-            step_ratio = T // n
-            ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
-            ts += c["steps_offset"]
-        elif c["timestep_spacing"] == "trailing":
-            step_ratio = T / n
-            ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
-            ts -= 1
-        else:
-            raise ValueError(c["timestep_spacing"])
+        ts = euler_timesteps(self.c, n)
         sigmas = (((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5).cpu().numpy()
         sigmas = np.interp(ts, np.arange(0, len(sigmas)), sigmas)
         sigmas = np.concatenate([sigmas, [0.0]]).astype(np.float32)
@@ -449,26 +461,11 @@ class EulerDiscrete:
 
     @property
     def init_noise_sigma(self):
-        max_sigma = self.sigmas.max()
-        if self.c["timestep_spacing"] in ["linspace", "trailing"]:
-            return max_sigma
-        return (max_sigma ** 2 + 1) ** 0.5
+        return euler_init_noise_sigma(self.c, self.sigmas)
 
     def set_timesteps(self, n):
         c = self.c
-        T = c["num_train_timesteps"]
-        if c["timestep_spacing"] == "linspace":
-            ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
-        elif c["timestep_spacing"] == "leading":
-            step_ratio = T // n
-            ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
-            ts += c["steps_offset"]
-        elif c["timestep_spacing"] == "trailing":
-            step_ratio = T / n
-            ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
-            ts -= 1
-        else:
-            raise ValueError(c["timestep_spacing"])
+        ts = euler_timesteps(c, n)
         sigmas = np.array(((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5)
         log_sigmas = np.log(sigmas)
         if c["interpolation_type"] != "linear":

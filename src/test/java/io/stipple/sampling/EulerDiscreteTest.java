@@ -21,14 +21,6 @@ class EulerDiscreteTest extends NdArrayTest {
         return new SamplerCatalog(geometric(keys)).create(sampler, 0).start(steps);
     }
 
-    private NDArray scalar(double value) {
-        return manager.create(new float[] {(float) value});
-    }
-
-    private static void assertValue(double expected, NDArray actual) {
-        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
-    }
-
     @Test
     void epsilonStepsFollowTheNoiseDownToZeroWithoutDrawingNoise() {
         // trailing, 3 steps: σ = 4 → 2 → 1 → 0; with ε = 0.5 throughout, x = 2 → 2 − 2·0.5 = 1 → 1 − 0.5 = 0.5 → 0
