@@ -78,6 +78,7 @@ abstract class SigmaTrajectory extends Trajectory {
          */
         Levels withKarrasSigmas(NoiseSchedule schedule) {
             int steps = timesteps.length;
+            // every spacing's ends sit on integer timesteps, where diffusers' float64 σ is the float32 table's own
             double[] levels = NoiseSchedule.karrasSigmas(sigmas[steps - 1], sigmas[0], steps);
             float[] karrasTimesteps = new float[steps];
             float[] karrasSigmas = new float[steps + 1];
