@@ -159,9 +159,9 @@ def main(argv) -> int:
     name = args.name or os.path.basename(checkpoint.rstrip("/"))
     try:
         check_components(checkpoint)
-        scheduler = pipeline_files.scheduler_config(
-            pipeline_files.read_json(os.path.join(checkpoint, "scheduler", "scheduler_config.json")),
-            os.path.join(checkpoint, "scheduler", "scheduler_config.json"))
+        source_scheduler = pipeline_files.read_json(os.path.join(checkpoint, "scheduler", "scheduler_config.json"))
+        scheduler = pipeline_files.scheduler_config(source_scheduler,
+                                                    os.path.join(checkpoint, "scheduler", "scheduler_config.json"))
         tokenizer_text, pad_id, tokenizer_max = tokenizer_files(os.path.join(checkpoint, "tokenizer"))
         text_config, text, unet_config, unet, vae_config, vae = build(checkpoint)
         family = request_family(unet_config, scheduler, args.turbo, os.path.join(checkpoint, "unet", "config.json"),
@@ -190,7 +190,8 @@ def main(argv) -> int:
         name, args.description or f"Stable Diffusion checkpoint {name} ({clip}"
         f"{', LCM-distilled U-Net' if family == 'lcm' else ''}), exported from diffusers format in {args.dtype}",
         C, f, vae_config.scaling_factor, length, pad_id, unet_config.sample_size, len(unet_config.channels),
-        family, unet_config.in_channels, unet_config.time_cond_proj_dim)
+        family, unet_config.in_channels, unet_config.time_cond_proj_dim,
+        pipeline_files.default_sampler(family, source_scheduler))
 
     g = torch.Generator().manual_seed(0)
     ids = lambda b: torch.randint(0, text_config["vocab_size"], (b, length), generator=g)

@@ -7,7 +7,7 @@ from typing import Optional
 from checkpoint_weights import CheckpointError
 
 FORMAT = "stipple-pipeline/1"
-SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm")
+SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras", "euler_a", "lcm")
 
 # Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
 # 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo (adversarially distilled)
@@ -40,9 +40,13 @@ SCHEDULER_DEFAULTS = {
                          timestep_spacing="leading", set_alpha_to_one=True, original_inference_steps=50,
                          timestep_scaling=10.0),
 }
-# options of the source class that no Stipple sampler implements: refused when switched on
-UNSUPPORTED_OPTIONS = {
-    "LCMScheduler": ("thresholding", "rescale_betas_zero_snr"),
+# options of the source class that Stipple's samplers implement in one setting only: any other value is refused
+# (EulerDiscreteScheduler's are the euler sampler's: a checkpoint whose own scheduler cannot be matched is not
+# exported under its name)
+SUPPORTED_OPTIONS = {
+    "LCMScheduler": {"thresholding": False, "rescale_betas_zero_snr": False},
+    "EulerDiscreteScheduler": {"interpolation_type": "linear", "timestep_type": "discrete",
+                               "rescale_betas_zero_snr": False, "sigma_min": None, "sigma_max": None},
 }
 
 
@@ -53,9 +57,9 @@ def scheduler_config(source: dict, path: str) -> dict:
     if class_name not in SCHEDULER_DEFAULTS:
         raise CheckpointError(f"{path}: unsupported _class_name = {class_name!r} "
                               f"(known: {', '.join(SCHEDULER_DEFAULTS)})")
-    for key in UNSUPPORTED_OPTIONS.get(class_name, ()):
-        if source.get(key):
-            raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r}")
+    for key, supported in SUPPORTED_OPTIONS.get(class_name, {}).items():
+        if source.get(key) is not None and source[key] != supported:
+            raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r} (supported: {supported!r})")
     out = {"_class_name": class_name}
     for key, default in SCHEDULER_DEFAULTS[class_name].items():
         out[key] = source.get(key, default)
@@ -78,10 +82,19 @@ def scheduler_config(source: dict, path: str) -> dict:
     return out
 
 
+def default_sampler(family: str, source: dict) -> str:
+    """The family's sampler, except that a checkpoint whose scheduler is EulerDiscreteScheduler (SDXL base's, for
+    one) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas. An LCM U-Net is
+    sampled with lcm whatever its config says."""
+    if family != "lcm" and source.get("_class_name") == "EulerDiscreteScheduler":
+        return "euler_karras" if source.get("use_karras_sigmas") else "euler"
+    return FAMILY_DEFAULTS[family]["default_sampler"]
+
+
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
                   unet_levels: int, family: str, unet_in_channels: int,
-                  time_cond_proj_dim: Optional[int] = None) -> dict:
+                  time_cond_proj_dim: Optional[int] = None, sampler: Optional[str] = None) -> dict:
     spec = {
         "format": FORMAT,
         "name": name,
@@ -104,6 +117,8 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
         # a guidance-embedded (LCM) U-Net: unet.pt takes timestep_cond [B, time_cond_proj_dim] as a 4th input
         spec["time_cond_proj_dim"] = time_cond_proj_dim
     spec.update(FAMILY_DEFAULTS[family])
+    if sampler is not None:
+        spec["default_sampler"] = sampler
     return spec
 
 

@@ -130,6 +130,12 @@ class Refusals(unittest.TestCase):
         self.edit_config("scheduler", file="scheduler_config.json", rescale_betas_zero_snr=True)
         self.assertIn("unsupported rescale_betas_zero_snr = True", self.refused())
 
+    def test_euler_scheduler_log_linear(self):
+        self.edit_config("scheduler", file="scheduler_config.json", _class_name="EulerDiscreteScheduler",
+                         interpolation_type="log_linear")
+        self.assertIn("scheduler_config.json: unsupported interpolation_type = 'log_linear' (supported: 'linear')",
+                      self.refused())
+
     def test_unknown_block_type(self):
         self.edit_config("unet", down_block_types=["SimpleCrossAttnDownBlock2D"] * 4)
         self.assertIn("down_block_types = ['SimpleCrossAttnDownBlock2D'", self.refused())
