@@ -86,6 +86,59 @@ def write_json_text(path: str, text: str) -> None:
         f.write(text)
 
 
+def build_modules(UNet, AutoencoderKL, unet_config: dict, g: torch.Generator):
+    """diffusers' U-Net (with the float16-rounded weights its checkpoint stores) and a VAE of VAE_CONFIG."""
+    unet = UNet(**unet_config).eval()
+    vae = AutoencoderKL(**VAE_CONFIG).eval()
+    for module in (unet, vae):
+        sd.perturb_constants(module, g)
+    with torch.no_grad():
+        for p in unet.parameters():  # the checkpoint stores float16 (as fp16 variants do): compute with those
+            p.copy_(p.half().float())
+    return unet, vae
+
+
+def write_checkpoint(out: str, model_index: dict, unet, vae, sd15_components) -> str:
+    """out/checkpoint in diffusers layout (U-Net weights in float16), with sd15-tiny's files for the components
+    named; returns the checkpoint folder."""
+    shutil.rmtree(out, ignore_errors=True)
+    ck = os.path.join(out, "checkpoint")
+    sd.save_config(os.path.join(ck, "model_index.json"), model_index)
+    write_json_text(os.path.join(ck, "unet", "config.json"), unet.to_json_string())
+    write_json_text(os.path.join(ck, "vae", "config.json"), vae.to_json_string())
+    write_safetensors(os.path.join(ck, "unet", "diffusion_pytorch_model.safetensors"),
+                      {k: v.half() for k, v in unet.state_dict().items()}, {"format": "pt"})
+    write_safetensors(os.path.join(ck, "vae", "diffusion_pytorch_model.safetensors"), vae.state_dict(),
+                      {"format": "pt"})
+    for component in sd15_components:
+        shutil.copytree(os.path.join(sd.SD15, "checkpoint", component), os.path.join(ck, component))
+    return ck
+
+
+class Goldens:
+    """The arrays of golden.npz and, for golden.json, what each one is."""
+
+    def __init__(self):
+        self.arrays, self.what = {}, {}
+
+    def put(self, name, value, description):
+        self.arrays[name] = value.detach().numpy()
+        self.what[name] = {"shape": list(value.shape), "dtype": str(self.arrays[name].dtype), "what": description}
+
+    def put_vae(self, vae, g: torch.Generator, version: str) -> None:
+        z = torch.randn((2, 4, 4, 8), generator=g)
+        self.put("vae.decode.z", z, "input: torch.randn, fed as is (already divided by scaling_factor)")
+        self.put("vae.decode.out", vae.decode(z).sample, f"diffusers {version} AutoencoderKL.decode(z).sample")
+        x = torch.rand((1, 3, 32, 64), generator=g) * 2 - 1
+        self.put("vae.encode.x", x, "input: U[-1, 1)")
+        self.put("vae.encode.mean", vae.encode(x).latent_dist.mean,
+                 f"diffusers {version} AutoencoderKL.encode(x).latent_dist.mean (not scaled)")
+
+    def save(self, out: str, description: dict) -> None:
+        np.savez_compressed(os.path.join(out, "golden.npz"), **self.arrays)
+        sd.save_config(os.path.join(out, "golden.json"), dict(description, arrays=self.what))
+
+
 def main(argv) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
@@ -100,34 +153,14 @@ def main(argv) -> int:
     torch.set_num_threads(1)
     g = torch.Generator().manual_seed(SEED)
     torch.manual_seed(SEED)
-    unet = UNet(**UNET_CONFIG).eval()
-    vae = AutoencoderKL(**VAE_CONFIG).eval()
-    for module in (unet, vae):
-        sd.perturb_constants(module, g)
-    with torch.no_grad():
-        for p in unet.parameters():  # the checkpoint stores float16 (as LCM's fp16 variants): compute with those
-            p.copy_(p.half().float())
+    unet, vae = build_modules(UNet, AutoencoderKL, UNET_CONFIG, g)
     scheduler = LCMScheduler(**SCHEDULER_CONFIG)
 
-    shutil.rmtree(out, ignore_errors=True)
-    ck = os.path.join(out, "checkpoint")
-    sd.save_config(os.path.join(ck, "model_index.json"), dict(MODEL_INDEX, _diffusers_version=version))
+    ck = write_checkpoint(out, dict(MODEL_INDEX, _diffusers_version=version), unet, vae, ("text_encoder", "tokenizer"))
     write_json_text(os.path.join(ck, "scheduler", "scheduler_config.json"), scheduler.to_json_string())
-    write_json_text(os.path.join(ck, "unet", "config.json"), unet.to_json_string())
-    write_json_text(os.path.join(ck, "vae", "config.json"), vae.to_json_string())
-    write_safetensors(os.path.join(ck, "unet", "diffusion_pytorch_model.safetensors"),
-                      {k: v.half() for k, v in unet.state_dict().items()}, {"format": "pt"})
-    write_safetensors(os.path.join(ck, "vae", "diffusion_pytorch_model.safetensors"), vae.state_dict(),
-                      {"format": "pt"})
-    for component in ("text_encoder", "tokenizer"):
-        shutil.copytree(os.path.join(sd.SD15, "checkpoint", component), os.path.join(ck, component))
 
-    arrays, what = {}, {}
-
-    def put(name, value, description):
-        arrays[name] = value.detach().numpy()
-        what[name] = {"shape": list(value.shape), "dtype": str(arrays[name].dtype), "what": description}
-
+    goldens = Goldens()
+    put, arrays = goldens.put, goldens.arrays
     call = f"diffusers {version} UNet2DConditionModel(sample, timestep, encoder_hidden_states, timestep_cond).sample"
     with torch.no_grad():
         w = torch.tensor([7.5, 1.0, 0.0, 3.0, 0.5, 14.0])
@@ -160,22 +193,14 @@ def main(argv) -> int:
             unet(sample, torch.tensor([999.0, 259.0]), encoder_hidden_states=enc).sample,
             f"diffusers {version} UNet2DConditionModel(sample, timestep, encoder_hidden_states).sample with "
             "case a's inputs and timestep_cond=None (cond_proj skipped); equal to timestep_cond = zeros")
-        z = torch.randn((2, 4, 4, 8), generator=g)
-        put("vae.decode.z", z, "input: torch.randn, fed as is (already divided by scaling_factor)")
-        put("vae.decode.out", vae.decode(z).sample, f"diffusers {version} AutoencoderKL.decode(z).sample")
-        x = torch.rand((1, 3, 32, 64), generator=g) * 2 - 1
-        put("vae.encode.x", x, "input: U[-1, 1)")
-        put("vae.encode.mean", vae.encode(x).latent_dist.mean,
-            f"diffusers {version} AutoencoderKL.encode(x).latent_dist.mean (not scaled)")
-    np.savez_compressed(os.path.join(out, "golden.npz"), **arrays)
-    sd.save_config(os.path.join(out, "golden.json"), {
+        goldens.put_vae(vae, g, version)
+    goldens.save(out, {
         "family": "lcm-tiny", "generator": {"diffusers_version": version, "torch_version": torch.__version__,
                                             "seed": SEED, "tool": "src/tools/reference/make_lcm_reference.py"},
         "components": {"text_encoder": "sd15-tiny's files", "tokenizer": "sd15-tiny's files"},
         "contract": {"pad_token_id": 833, "text_max_length": 77, "latent_channels": 4, "vae_scale_factor": 8,
                      "scaling_factor": 0.18215, "size_multiple": 32, "default_width": 64,
-                     "time_cond_proj_dim": TIME_COND_PROJ_DIM, "prediction_type": "epsilon"},
-        "arrays": what})
+                     "time_cond_proj_dim": TIME_COND_PROJ_DIM, "prediction_type": "epsilon"}})
     sd.print_sizes(out)
     return 0
 

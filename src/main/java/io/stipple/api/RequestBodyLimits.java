@@ -32,9 +32,11 @@ import org.springframework.web.servlet.HandlerExceptionResolver;
  * <p>Why the time limit: HTTP threads are a fixed pool, and Tomcat's only read limit is per read (its
  * connection timeout), so a client that sends a byte every few seconds would hold a thread for hours.
  * Why read up front, even on endpoints that ignore the body: after answering, Tomcat drains an unread body
- * under that same per-read limit alone. A refused body is answered with a status that makes Tomcat close
- * the connection rather than drain it (server.tomcat.max-swallow-size is 0: Tomcat drains a refused body
- * otherwise, and a trickling client would hold the thread through the drain).
+ * under that same per-read limit alone. Forms ({@code multipart/form-data}) are read the same way, then
+ * parsed from memory ({@link ReadFormResolver}), so one size limit and one time limit hold for every body.
+ * A refused body is answered with a status that makes Tomcat close the connection rather than drain it
+ * (server.tomcat.max-swallow-size is 0: Tomcat drains a refused body otherwise, and a trickling client
+ * would hold the thread through the drain).
  */
 @Component
 class RequestBodyLimits extends OncePerRequestFilter {
@@ -52,17 +54,6 @@ class RequestBodyLimits extends OncePerRequestFilter {
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
         if (request.getContentLengthLong() <= 0 && request.getHeader(HttpHeaders.TRANSFER_ENCODING) == null) {
-            chain.doFilter(request, response);
-            return;
-        }
-        if (multipart(request)) {
-            // Tomcat parses the parts from its own stream, which a read here would leave empty: only the size is
-            // checked up front, Tomcat bounds the rest (spring.servlet.multipart.max-request-size), and a slow
-            // sender is bounded by the connection timeout per read, not by the body timeout (docs/RELIABILITY.md).
-            if (request.getContentLengthLong() > limit) {
-                refuseTooLarge(request, response, System.nanoTime() + timeout.toNanos());
-                return;
-            }
             chain.doFilter(request, response);
             return;
         }
@@ -125,11 +116,6 @@ class RequestBodyLimits extends OncePerRequestFilter {
             throw e;
         }
         return body.toByteArray();
-    }
-
-    private static boolean multipart(HttpServletRequest request) {
-        String type = request.getContentType();
-        return type != null && type.regionMatches(true, 0, "multipart/", 0, 10);
     }
 
     private static boolean causedBy(Throwable e, Class<? extends Throwable> type) {

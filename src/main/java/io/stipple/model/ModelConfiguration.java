@@ -54,8 +54,9 @@ class ModelConfiguration {
         Nnpack.disable();
         if (device.equals(Device.cpu()) && directories.keySet().stream().anyMatch(CpuThreads::isLarge)
                 && !hugePagesRequested()) {
-            log.warn("A model this size runs about 4x slower on the CPU without transparent huge pages for its "
-                    + "tensors: start the JVM with the environment variable {} (docs/BENCHMARKS.md)", HUGE_PAGES);
+            log.warn("A model this size can run several times slower on the CPU when its tensors take a page fault "
+                    + "every 4 KB (3.9x on one machine, docs/BENCHMARKS.md): start the JVM with the environment "
+                    + "variable {}, as the Docker images do", HUGE_PAGES);
         }
         List<ServedModel> models = new ArrayList<>();
         try {

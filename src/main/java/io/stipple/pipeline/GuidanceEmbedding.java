@@ -8,6 +8,8 @@ import java.util.Optional;
  * w = scale − 1 (LatentConsistencyModelPipeline), sines then cosines of 1000·w at {@code dim / 2} frequencies
  * from 1 down to 1/10000. Computed in float32 step by step as torch does, since the arguments reach tens of
  * thousands of radians, where a double-precision shortcut would drift from the embedding the model was trained on.
+ * Not bit-exact: torch's vectorised {@code exp} rounds some frequencies one float32 ulp away from the correctly
+ * rounded value this takes, which moves those sines and cosines by up to about 1e-3 (ExportedGoldensTest bounds it).
  */
 public record GuidanceEmbedding(int dim) {
 

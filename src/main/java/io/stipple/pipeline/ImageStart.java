@@ -42,8 +42,8 @@ public record ImageStart(NDArray latent, NDArray blendMask, NDArray unetConditio
     }
 
     /**
-     * The mask binarised and sampled at the centre of each latent cell, as diffusers' inpaint pipeline
-     * binarises it and resizes it to the latent's size (nearest neighbour).
+     * The mask binarised and resized to the latent's size as diffusers' inpaint pipeline does it: torch's
+     * nearest-neighbour {@code interpolate} takes each latent cell's top-left pixel.
      */
     static NDArray latentMask(NDManager manager, BufferedImage mask, int factor) {
         int width = mask.getWidth() / factor;
@@ -51,7 +51,7 @@ public record ImageStart(NDArray latent, NDArray blendMask, NDArray unetConditio
         float[] cells = new float[width * height];
         for (int y = 0; y < height; y++) {
             for (int x = 0; x < width; x++) {
-                int rgb = mask.getRGB(x * factor + factor / 2, y * factor + factor / 2);
+                int rgb = mask.getRGB(x * factor, y * factor);
                 cells[y * width + x] = MaskLevels.repaint(rgb) ? 1f : 0f;
             }
         }

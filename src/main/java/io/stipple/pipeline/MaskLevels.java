@@ -3,7 +3,7 @@ package io.stipple.pipeline;
 import java.awt.image.BufferedImage;
 
 /**
- * How a mask image's pixels read: their luminance from 0 (keep) to 1 (repaint), and at the end, where
+ * How a mask image's pixels read: their luma from 0 (keep) to 1 (repaint), and at the end, where
  * the decoded image meets the original, a feathered edge so that no seam shows.
  */
 final class MaskLevels {
@@ -13,12 +13,17 @@ final class MaskLevels {
     private MaskLevels() {
     }
 
-    static double luminance(int rgb) {
-        return (0.299 * ((rgb >> 16) & 0xff) + 0.587 * ((rgb >> 8) & 0xff) + 0.114 * (rgb & 0xff)) / 255.0;
+    /**
+     * Luma 0 to 255 as PIL's {@code convert("L")} computes it in fixed point (ITU-R 601-2, rounded), which is how
+     * diffusers reads a mask; floating-point 0.299 R + 0.587 G + 0.114 B disagrees with it at the threshold.
+     */
+    static int luma(int rgb) {
+        return (((rgb >> 16) & 0xff) * 19595 + ((rgb >> 8) & 0xff) * 38470 + (rgb & 0xff) * 7471 + 0x8000) >> 16;
     }
 
+    /** diffusers' binarisation of the mask read as luma / 255: 1 from 0.5 up. */
     static boolean repaint(int rgb) {
-        return luminance(rgb) >= 0.5;
+        return luma(rgb) >= 128;
     }
 
     /** The binarised mask softened by two passes of a box blur, per pixel in [0, 1]. */

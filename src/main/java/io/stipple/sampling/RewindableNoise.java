@@ -14,17 +14,22 @@ import java.util.List;
  * on the walk it would have taken alone.
  */
 public final class RewindableNoise implements NoiseSource {
-    private final SeededNoise stream;
+    private final NoiseSource stream;
     private final List<float[]> uncommitted = new ArrayList<>();
     private final Deque<float[]> rewound = new ArrayDeque<>();
 
-    public RewindableNoise(long seed) {
-        this.stream = new SeededNoise(seed);
+    public RewindableNoise(NoiseSource stream) {
+        this.stream = stream;
     }
 
     @Override
     public NDArray standardNormal(NDManager manager, Shape shape) {
-        float[] draw = rewound.isEmpty() ? stream.draw(Math.toIntExact(shape.size())) : rewound.poll();
+        if (rewound.isEmpty()) {
+            NDArray draw = stream.standardNormal(manager, shape);
+            uncommitted.add(draw.toFloatArray());
+            return draw;
+        }
+        float[] draw = rewound.poll();
         if (draw.length != shape.size()) {
             throw new IllegalStateException("a rewound draw of " + draw.length + " values asked for as " + shape);
         }

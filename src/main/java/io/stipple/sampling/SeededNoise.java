@@ -21,16 +21,11 @@ public final class SeededNoise implements NoiseSource {
 
     @Override
     public NDArray standardNormal(NDManager manager, Shape shape) {
-        return manager.create(draw(Math.toIntExact(shape.size())), shape);
-    }
-
-    /** The next {@code count} values of the stream. */
-    float[] draw(int count) {
-        float[] values = new float[count];
-        for (int i = 0; i < count; i++) {
+        float[] values = new float[Math.toIntExact(shape.size())];
+        for (int i = 0; i < values.length; i++) {
             values[i] = (float) next();
         }
-        return values;
+        return manager.create(values, shape);
     }
 
     private double next() {

@@ -116,14 +116,13 @@ class JwtAccessTest {
     void anExpiredOrForeignTokenIsRefused() throws JOSEException {
         HttpResponse<byte[]> expired = get("/v1/model",
                 "Bearer " + token(SIGNING, "web-frontend", Instant.now().minusSeconds(600)));
-        assertTrue(assertProblem(expired, 401, null, "").path("detail").asString().contains("expired"),
-                new String(expired.body()));
+        assertProblem(expired, 401, null, "expired");
         assertEquals("Bearer realm=\"stipple\", error=\"invalid_token\"",
                 expired.headers().firstValue("WWW-Authenticate").orElseThrow());
 
         assertProblem(get("/v1/model", "Bearer " + token(STRANGER, "intruder", Instant.now().plusSeconds(300))),
-                401, null, "");
-        assertProblem(get("/v1/model", "Bearer not-a-jwt-nor-a-key"), 401, null, "");
+                401, null, "Invalid signature");
+        assertProblem(get("/v1/model", "Bearer not-a-jwt-nor-a-key"), 401, null, "Malformed token");
     }
 
     @Test

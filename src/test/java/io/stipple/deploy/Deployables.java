@@ -82,8 +82,7 @@ final class Deployables {
 
     /** Variables that are not Spring properties but are read by the image, the JVM, DJL or glibc. */
     static final Set<String> NON_SPRING_VARIABLES = Set.of("JAVA_OPTS", "JAVA_TOOL_OPTIONS", "JAVA_HOME", "PATH",
-            "LANG", "DJL_CACHE_DIR", "DJL_OFFLINE", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "MALLOC_MMAP_THRESHOLD_",
-            "MALLOC_TRIM_THRESHOLD_", "MALLOC_TOP_PAD_");
+            "LANG", "DJL_CACHE_DIR", "DJL_OFFLINE", "PYTORCH_VERSION", "PYTORCH_FLAVOR", "GLIBC_TUNABLES");
 
     private Deployables() {
     }

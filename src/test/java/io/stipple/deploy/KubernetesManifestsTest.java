@@ -330,6 +330,8 @@ class KubernetesManifestsTest {
         assertTrue(bound.containsKey("stipple.model-dir"), "the ConfigMap names no pipeline: " + bound);
         StippleProperties properties = stippleProperties(manifests.environment());
         assertEquals(DeviceSetting.GPU, properties.device(), "a GPU deployment should refuse to run on the CPU");
+        assertFalse(properties.embeddedModels(), "a GPU deployment serves its pipeline, not the embedded models too");
+        assertNotNull(properties.defaultModel(), "the ConfigMap names the model it serves, which the autoscaler counts");
         // The image's entrypoint passes JAVA_OPTS to the JVM.
         if (manifests.environment().containsKey("JAVA_OPTS")) {
             assertTrue(read(ROOT.resolve("docker/Dockerfile.cuda")).contains("$JAVA_OPTS"),
@@ -455,6 +457,15 @@ class KubernetesManifestsTest {
             selectors++;
         }
         assertEquals(metrics.size(), selectors, "every metric of the query is limited to the namespace");
+        // Only the model the deployment serves: one model's batches are what the threshold is sized for.
+        String served = stippleProperties(manifests.environment()).defaultModel();
+        Matcher models = Pattern.compile("model=\"([^\"]*)\"").matcher(metadata.get("query"));
+        int modelSelectors = 0;
+        while (models.find()) {
+            assertEquals(served, models.group(1), "the query's model is not the one the ConfigMap serves");
+            modelSelectors++;
+        }
+        assertEquals(metrics.size(), modelSelectors, "every metric of the query is limited to the served model");
         // A replica is asked to hold no more work than one U-Net batch: max-rows / 2 guided images.
         double threshold = Double.parseDouble(metadata.get("threshold"));
         int maxRows = stippleProperties(manifests.environment()).batch().maxRows();
@@ -468,13 +479,33 @@ class KubernetesManifestsTest {
     }
 
     @Test
+    void theQueriedMetricsCountEachModelApart() {
+        String scrape = Deployables.get(port, "/actuator/prometheus").body();
+        for (String metric : List.of("stipple_queue_depth", "stipple_active_images")) {
+            assertTrue(Pattern.compile("(?m)^" + metric + "\\{[^}]*model=\"tiny-fixture\"").matcher(scrape).find(),
+                    () -> metric + " has no series for the served model:\n" + scrape);
+        }
+    }
+
+    @Test
+    void anAutoscalerCountingEveryModelIsCaught() {
+        AssertionError error = checkScaledObjectWith(", model=\"[^\"]*\"", "");
+        assertTrue(error.getMessage().contains("served model"), error.getMessage());
+    }
+
+    @Test
     void anAutoscalerTargetingAnotherDeploymentIsCaught() {
+        checkScaledObjectWith("name: stipple\n  pollingInterval", "name: stipple-server\n  pollingInterval");
+    }
+
+    /** What {@link #checkScaledObject} says of scaledobject.yaml with the first match of {@code pattern} replaced. */
+    private AssertionError checkScaledObjectWith(String pattern, String replacement) {
         Map<String, String> files = files();
         String text = files.get("scaledobject.yaml");
-        String retargeted = text.replaceFirst("name: stipple\n  pollingInterval", "name: stipple-server\n  pollingInterval");
-        assertFalse(retargeted.equals(text), "scaledobject.yaml no longer has the expected scaleTargetRef");
-        files.put("scaledobject.yaml", retargeted);
+        String changed = text.replaceFirst(pattern, replacement);
+        assertFalse(changed.equals(text), "scaledobject.yaml no longer contains " + pattern);
+        files.put("scaledobject.yaml", changed);
         Manifests broken = load(files);
-        assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
+        return assertThrows(AssertionError.class, () -> checkScaledObject(broken, exportedSeries(port)));
     }
 }

@@ -1,24 +1,18 @@
 package io.stipple.eval;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.djl.pytorch.jni.JniUtils;
-import io.stipple.eval.ShapeEvaluator.Group;
-import io.stipple.eval.ShapeEvaluator.Result;
-import io.stipple.eval.ShapeEvaluator.Tally;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.ServedModels;
 import io.stipple.model.PipelineSpec;
-import io.stipple.pipeline.GenerationPipeline;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 
 /**
  * The embedded default model, loaded as the server loads it when {@code stipple.model-dir} is unset,
- * draws what captions ask for: fresh prompts of the grammar at the model's default settings, judged by
- * the evaluation's {@link ShapeJudge}.
+ * draws what captions ask for: 40 fresh prompts of the grammar at the model's default settings, judged by
+ * the evaluation's {@link ShapeJudge} ({@link QuickJudgement}).
  *
  * <p>The prompts come from a seed the evaluation does not use, and nobody looked at their images before
  * choosing the thresholds. Those follow from the evaluation at the defaults (docs/models/shapes.md:
@@ -28,16 +22,12 @@ import org.springframework.boot.test.context.SpringBootTest;
  * the floating-point differences between CPUs, which change a pixel here and there, cannot make the
  * test flaky, while an untrained model (0% all right) or a broken text path (colors at chance) fails
  * it. It guards the model and its serving path; measuring quality is the evaluation's job (a model at
- * the pre-fine-tuning 52% two-object rate would still pass two times in three).
+ * the pre-fine-tuning 52% two-object rate would still pass two times in three). Thresholds, in order: 36
+ * backgrounds of 40 right, 20 one-object images of 24 and 8 two-object images of 16 all right.
  */
 @SpringBootTest
 class DefaultModelTest {
-    private static final long PROMPT_SEED = 31;
-    private static final long FIRST_IMAGE_SEED = 500;
-    private static final int PROMPTS = 40;
-    private static final int MIN_ONE_OBJECT_ALL_RIGHT = 20;
-    private static final int MIN_TWO_OBJECTS_ALL_RIGHT = 8;
-    private static final int MIN_BACKGROUNDS_RIGHT = 36;
+    private static final QuickJudgement FRESH_CAPTIONS = new QuickJudgement(31, 500, 40, 36, 20, 8);
 
     @Autowired
     ServedModels served;
@@ -52,21 +42,7 @@ class DefaultModelTest {
 
     @Test
     void drawsWhatFreshCaptionsAskFor() {
-        // as on the engine's worker thread (the setting is thread-local)
-        JniUtils.setGraphExecutorOptimize(false);
-        PipelineSpec spec = models().spec();
-        ShapeEvaluator.Generator atDefaults = ShapeEvaluator.through(new GenerationPipeline(models()), spec,
-                spec.stepsOrDefault(), spec.guidanceScaleOrDefault(), spec.samplerOrDefault());
-        Result result = new ShapeEvaluator(FIRST_IMAGE_SEED)
-                .evaluate(ShapeEvaluator.prompts(PROMPT_SEED, PROMPTS), atDefaults);
-
-        Tally one = result.tally(Group.ONE_OBJECT);
-        Tally two = result.tally(Group.TWO_OBJECTS);
-        String report = "one object: " + one + "; two objects: " + two;
-        assertEquals(24, one.images(), report);
-        assertTrue(result.overall().right(Attribute.BACKGROUND) >= MIN_BACKGROUNDS_RIGHT, report);
-        assertTrue(one.allRight() >= MIN_ONE_OBJECT_ALL_RIGHT, report);
-        assertTrue(two.allRight() >= MIN_TWO_OBJECTS_ALL_RIGHT, report);
+        FRESH_CAPTIONS.assertDrawsWhatCaptionsAskFor(models());
     }
 
     /** The model the server serves by default: the one this test is about. */

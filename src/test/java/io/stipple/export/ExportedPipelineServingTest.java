@@ -8,12 +8,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stipple.StippleApplication;
+import io.stipple.pipeline.PngEncoder;
 import io.stipple.testing.Png;
 import io.stipple.testing.StippleHttp;
+import java.awt.image.BufferedImage;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.springframework.boot.builder.SpringApplicationBuilder;
@@ -22,16 +26,22 @@ import tools.jackson.databind.JsonNode;
 
 /**
  * The exported Stable Diffusion pipelines go through the real server: its start-up checks, its defaults and
- * size rule from {@code pipeline.json}, and {@code POST /generate} alone and batched with other requests.
+ * size rule from {@code pipeline.json}, and {@code POST /generate} alone and batched with other requests, among
+ * them an LCM export (its 4-input U-Net given each request's guidance embedding) and a 9-channel inpainting
+ * export, for text-to-image and for inpainting.
  */
 class ExportedPipelineServingTest {
+    /** inpaint-tiny's default size. */
+    private static final int SIDE = 64;
+    /** Beyond the feathered edge of the mask (two box-blur passes of radius 2), pixels are kept or repainted. */
+    private static final int FEATHER = 5;
 
     @ParameterizedTest
-    @CsvSource({"sd15-tiny, 64, 64, dpmpp_2m", "sd2-tiny, 32, 16, dpmpp_2m"})
+    @CsvSource({"sd15-tiny, 64, 64, dpmpp_2m", "sd2-tiny, 32, 16, dpmpp_2m", "lcm-tiny, 64, 32, lcm",
+            "inpaint-tiny, 64, 32, dpmpp_2m"})
     void servesTheExportAloneAndBatched(String reference, int defaultSide, int sizeMultiple, String sampler) {
-        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(StippleApplication.class)
-                .properties("stipple.model-dir=" + Exporter.exported(reference), "stipple.embedded-models=false", "server.port=0").run()) {
-            StippleHttp http = new StippleHttp(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+        try (ConfigurableApplicationContext context = serving(reference)) {
+            StippleHttp http = http(context);
             JsonNode model = json(http.get("/v1/model"));
             assertEquals(reference, model.get("name").asString());
             assertEquals(defaultSide, model.at("/defaults/width").asInt());
@@ -55,6 +65,71 @@ class ExportedPipelineServingTest {
             assertProblem(http.generate(body("prompt", "a cat", "width", defaultSide + sizeMultiple / 2)), 400, "width",
                     "multiple of " + sizeMultiple);
         }
+    }
+
+    /**
+     * An inpainting request on the 9-channel export, alone and batched with a text-to-image one: the U-Net takes
+     * each image's own mask and masked image beside its latent, and outside the mask the original comes back.
+     */
+    @Test
+    void inpaintsWithTheNineChannelExport() {
+        try (ConfigurableApplicationContext context = serving("inpaint-tiny")) {
+            StippleHttp http = http(context);
+            BufferedImage original = stripes();
+            String request = body("prompt", "a cat on a sofa", "steps", 4, "seed", 5,
+                    "init_image", Base64.getEncoder().encodeToString(PngEncoder.encode(original)),
+                    "mask_image", Base64.getEncoder().encodeToString(PngEncoder.encode(rightHalf())));
+            byte[] alone = png(http.generateJson(request).at("/images/0"));
+
+            List<CompletableFuture<HttpResponse<byte[]>>> together = List.of(http.sendAsync(generate(http, request)),
+                    http.sendAsync(generate(http, body("prompt", "a horse", "steps", 4, "seed", 2))));
+            List<HttpResponse<byte[]>> answers = together.stream().map(CompletableFuture::join).toList();
+            answers.forEach(answer -> assertEquals(200, answer.statusCode(), () -> new String(answer.body())));
+            assertTrue(Png.maxChannelDifference(alone, png(json(answers.get(0)).at("/images/0"))) <= 1,
+                    "batch-mates change an image by at most one grey level");
+
+            BufferedImage inpainted = Png.decode(alone);
+            int changed = 0;
+            for (int y = 0; y < SIDE; y++) {
+                for (int x = 0; x < SIDE; x++) {
+                    if (x < SIDE / 2 - FEATHER) {
+                        assertEquals(original.getRGB(x, y), inpainted.getRGB(x, y), "kept pixel (" + x + ", " + y + ")");
+                    } else if (x >= SIDE / 2 + FEATHER && original.getRGB(x, y) != inpainted.getRGB(x, y)) {
+                        changed++;
+                    }
+                }
+            }
+            assertTrue(changed > SIDE * SIDE / 4, "repainted pixels that differ from the original: " + changed);
+        }
+    }
+
+    private static ConfigurableApplicationContext serving(String reference) {
+        return new SpringApplicationBuilder(StippleApplication.class).properties("stipple.model-dir="
+                + Exporter.exported(reference), "stipple.embedded-models=false", "server.port=0").run();
+    }
+
+    private static StippleHttp http(ConfigurableApplicationContext context) {
+        return new StippleHttp(Integer.parseInt(context.getEnvironment().getProperty("local.server.port")));
+    }
+
+    private static BufferedImage stripes() {
+        BufferedImage image = new BufferedImage(SIDE, SIDE, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < SIDE; y++) {
+            for (int x = 0; x < SIDE; x++) {
+                image.setRGB(x, y, (y / 8) % 2 == 0 ? 0x3060C0 : 0xE0C040);
+            }
+        }
+        return image;
+    }
+
+    private static BufferedImage rightHalf() {
+        BufferedImage mask = new BufferedImage(SIDE, SIDE, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < SIDE; y++) {
+            for (int x = SIDE / 2; x < SIDE; x++) {
+                mask.setRGB(x, y, 0xFFFFFF);
+            }
+        }
+        return mask;
     }
 
     private static HttpRequest generate(StippleHttp http, String json) {

@@ -30,7 +30,9 @@ import org.springframework.boot.test.context.SpringBootTest;
  * is a probe (src/tools/fixture/make_probe_pipelines.py) that predicts ε = masked-image latent + mask, so
  * replaying the sampler with that ε here must give the served image byte for byte, alone and in the engine, for
  * text-to-image (mask all ones, blank image), inpainting below strength 1 (from the noised image) and at
- * strength 1 (from pure noise, as diffusers' inpaint pipeline starts).
+ * strength 1 (from pure noise, as diffusers' inpaint pipeline starts). The helpers the replay borrows for the mask
+ * and the masked image ({@link ImageStart#latentMask}, {@link ImageEncoder#encodeMasked}) are checked against
+ * diffusers' own code by {@link DiffusersInpaintInputsTest}.
  */
 @SpringBootTest(properties = {"stipple.model-dir=src/test/resources/pipelines/tiny-inpainting", "stipple.embedded-models=false"})
 class InpaintingUnetTest {

@@ -5,15 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import io.stipple.model.TorchScriptModule;
+import io.stipple.pipeline.DenoisingImage;
+import io.stipple.pipeline.UnetConditions;
+import io.stipple.pipeline.GuidedStep;
+import io.stipple.pipeline.ImageStart;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -26,7 +34,9 @@ import tools.jackson.databind.json.JsonMapper;
  * Replays src/test/resources/reference/samplers.json, written by
  * src/tools/reference/make_sampler_reference.py (a transcription of diffusers' schedulers run under
  * PyTorch), against the Java samplers: the same configs must give the same timesteps and noise levels,
- * and the same model outputs must walk the same trajectories.
+ * and the same model outputs must walk the same trajectories. Image-to-image and inpainting run through
+ * the production step ({@link DenoisingImage} and {@link GuidedStep}), so the noising of the original, the
+ * batched update and inpainting's blend are the ones the server runs.
  */
 class DiffusersReferenceTest {
     /*
@@ -38,8 +48,12 @@ class DiffusersReferenceTest {
     private static final double RELATIVE_TOLERANCE = 1e-5;
     private static final double FRACTIONAL_TIMESTEP_TOLERANCE = 1e-3;
 
+    /** The reference's linear model as a U-Net, written by src/tools/reference/make_probe_modules.py. */
+    private static final Path LINEAR_UNET = Path.of("src/test/resources/reference/linear_unet.pt");
+
     private static final Reference REFERENCE = load();
     private static NDManager manager;
+    private static TorchScriptModule linearUnet;
 
     @JsonIgnoreProperties(ignoreUnknown = true)
     record Reference(
@@ -128,12 +142,15 @@ class DiffusersReferenceTest {
     }
 
     @BeforeAll
-    static void openManager() {
+    static void open() {
         manager = NDManager.newBaseManager();
+        linearUnet = TorchScriptModule.load(LINEAR_UNET.getParent(), LINEAR_UNET.getFileName().toString(),
+                Device.cpu());
     }
 
     @AfterAll
-    static void closeManager() {
+    static void close() {
+        linearUnet.close();
         manager.close();
     }
 
@@ -215,31 +232,37 @@ class DiffusersReferenceTest {
                 c.name() + ": noise draws: the initial latent, then the steps'");
     }
 
+    /**
+     * Through the production step: a {@link DenoisingImage} noises the original with the first draw of its noise,
+     * {@link GuidedStep} calls the U-Net (the reference's linear model as TorchScript, its coefficients given as the
+     * text conditioning), applies the sampler's update and, for inpainting, the image's blend with the original.
+     */
     @ParameterizedTest
     @MethodSource("imageToImageCases")
     void imageToImageMatchesDiffusers(ImageToImageCase c) {
         Shape shape = new Shape(c.shape());
-        // The image's noise stream: first the noise of the noised original, as the engine draws it, then the steps'.
+        // The image's noise stream: first the noise of the noised original, then the steps'.
         ReplayedNoise stream = new ReplayedNoise(c.noise(), c.stepNoise());
         SamplerCatalog catalog = new SamplerCatalog(c.config());
-        try (NDManager scope = manager.newSubManager();
-                Trajectory trajectory = catalog.create(c.sampler(), 0.0).start(c.steps(), c.strength())) {
+        try (NDManager scope = manager.newSubManager()) {
+            Trajectory trajectory = catalog.create(c.sampler(), 0.0).start(c.steps(), c.strength());
             assertArrayEquals(toFloats(c.timesteps()), trajectory.timesteps(), 1e-3f, c.name() + ": timesteps");
-            NDArray original = scope.create(c.original(), shape);
-            NDArray noise = stream.standardNormal(scope, shape);
+            NDArray coefficients = scope.create(new float[] {(float) c.model().a(), (float) c.model().b()},
+                    new Shape(1, 1, 2));
             NDArray mask = c.mask() == null ? null : scope.create(c.mask(), shape);
-            NDArray sample = trajectory.noised(original, noise);
-            assertSamplesClose(c.noised(), sample.toFloatArray(), c.name() + ": the noised original");
-            for (int i = 0; i < c.timesteps().length; i++) {
-                float t = trajectory.currentTimestep();
-                NDArray output = c.model().apply(trajectory.scaleModelInput(sample), t);
-                sample = trajectory.step(output, sample, stream);
-                if (mask != null) {
-                    sample = trajectory.noised(original, noise).mul(mask.neg().add(1)).add(sample.mul(mask));
+            ImageStart start = new ImageStart(scope.create(c.original(), shape), mask, null);
+            try (DenoisingImage image = new DenoisingImage(0, stream, trajectory, 1.0, UnetConditions.of(coefficients), null, scope,
+                    shape, start)) {
+                assertSamplesClose(c.noised(), image.latent().toFloatArray(), c.name() + ": the noised original");
+                GuidedStep step = new GuidedStep(linearUnet, Optional.empty());
+                for (int i = 0; i < c.timesteps().length; i++) {
+                    float t = trajectory.currentTimestep();
+                    step.run(List.of(image));
+                    assertSamplesClose(c.samples()[i], image.latent().toFloatArray(),
+                            c.name() + ": step " + i + " (t = " + t + ")");
                 }
-                assertSamplesClose(c.samples()[i], sample.toFloatArray(), c.name() + ": step " + i + " (t = " + t + ")");
+                assertTrue(trajectory.finished());
             }
-            assertTrue(trajectory.finished());
         }
         assertEquals(1 + stepDraws(c.sampler(), 0.0, c.timesteps().length), stream.draws(),
                 c.name() + ": noise draws: the noised original's, then the steps'");

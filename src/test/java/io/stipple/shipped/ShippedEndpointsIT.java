@@ -11,8 +11,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.stipple.testing.Png;
 import io.stipple.testing.StippleHttp;
 import java.awt.image.BufferedImage;
+import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -220,6 +223,34 @@ class ShippedEndpointsIT {
     }
 
     /** Runs last: everything above has been logged by now. */
+    /**
+     * DJL probes for CUDA every time it detects a platform, and warns on a machine with a CUDA runtime but no
+     * usable driver (four WARN lines an operator reads as a fault). The server says instead, once, which device
+     * it chose and why, with the CPU as /proc/cpuinfo describes it.
+     */
+    @Test
+    void saysOnceWhichDeviceItChoseAndWhy() throws IOException {
+        String log = jar.log();
+        assertFalse(log.contains("ai.djl.util.cuda.CudaUtils"), "DJL's CUDA probe in the log:\n" + log);
+        List<String> deviceLines = log.lines().filter(line -> line.contains("io.stipple.model.Devices")).toList();
+        assertEquals(1, deviceLines.size(), () -> "one line about the device:\n" + log);
+        String line = deviceLines.get(0);
+        assertTrue(line.contains(" INFO ") && line.contains("No CUDA device: running on the CPU (")
+                && line.contains("stipple.device=auto and libtorch is a CPU build"), line);
+        assertTrue(line.contains(Runtime.getRuntime().availableProcessors() + " cores"), line);
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        if (Files.isReadable(cpuinfo)) {
+            List<String> cpu = Files.readAllLines(cpuinfo);
+            String model = cpu.stream().filter(l -> l.startsWith("model name")).findFirst().orElseThrow();
+            assertTrue(line.contains(model.substring(model.indexOf(':') + 1).strip()), line);
+            String flags = cpu.stream().filter(l -> l.startsWith("flags")).findFirst().orElseThrow();
+            for (String flag : List.of("avx2", "avx512f", "avx512_bf16")) {
+                assertEquals(flags.matches(".*\\b" + flag + "\\b.*"), line.matches(".*\\b" + flag + "\\b.*"),
+                        flag + " in " + flags + " but not in " + line + ", or the other way round");
+            }
+        }
+    }
+
     @Test
     @Order(Integer.MAX_VALUE)
     void logsNothingPerRequest() {

@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -95,5 +96,9 @@ public final class Npz {
 
     public boolean has(String name) {
         return arrays.containsKey(name);
+    }
+
+    public Set<String> names() {
+        return Set.copyOf(arrays.keySet());
     }
 }

@@ -11,6 +11,7 @@ import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
+import io.stipple.model.ModelCapabilities;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import io.swagger.v3.oas.annotations.Operation;
@@ -90,14 +91,33 @@ public class A1111Controller {
 
     private GenerateRequestBody stippleBody(GenerationBody body, Double strength) {
         String checkpoint = checkpoint(body.overrideSettings());
-        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(),
-                validator.model(checkpoint).capabilities().defaults().sampler());
+        ModelCapabilities model = validator.model(checkpoint).capabilities();
+        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(), model.defaults().sampler());
         Long seed = body.seed() == null || body.seed() == -1 ? null : body.seed();
         Integer images = body.batchSize() == null && body.nIter() == null ? null
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
         return GenerateRequestBody.builder(body.prompt()).negativePrompt(body.negativePrompt())
                 .size(body.width(), body.height()).steps(body.steps()).guidanceScale(body.cfgScale())
-                .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint).build();
+                .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint)
+                .clipSkip(model.limits().maxClipSkip() > 0 ? clipSkip(body.overrideSettings()) : null).build();
+    }
+
+    /**
+     * A1111's {@code CLIP_stop_at_last_layers} N counts the last layer as 1, so N − 1 layers are skipped. Clients
+     * send it with every request, as a setting of the UI rather than of the image, so a model exported without
+     * clip skip ignores it instead of refusing every request.
+     */
+    private static Integer clipSkip(Map<String, Object> settings) {
+        Object layers = settings == null ? null : settings.get("CLIP_stop_at_last_layers");
+        if (layers == null) {
+            return null;
+        }
+        if (!(layers instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())
+                || number.intValue() < 1) {
+            throw new InvalidRequestException("CLIP_stop_at_last_layers", "CLIP_stop_at_last_layers must be a whole "
+                    + "number of at least 1 (1: the last layer), got " + layers);
+        }
+        return number.intValue() == 1 ? null : number.intValue() - 1;
     }
 
     /** A checkpoint asked for by name selects that served model, as A1111 would load it; the validator refuses others. */
