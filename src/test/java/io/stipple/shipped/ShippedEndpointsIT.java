@@ -171,7 +171,7 @@ class ShippedEndpointsIT {
         }
         assertEquals("stipple-shapes", json(http.get("/sdapi/v1/options")).get("sd_model_checkpoint").asString());
         assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
-        assertEquals("unknown sampler \"Heun\"; available: DDIM, DPM++ 2M, DPM++ 2M Karras, Euler a, LCM",
+        assertEquals("unknown sampler \"Heun\"; available: DDIM, DPM++ 2M, DPM++ 2M Karras, Euler a, Euler, LCM",
                 json(http.post("/sdapi/v1/txt2img", body("prompt", "x", "sampler_name", "Heun"))).get("detail").asString());
     }
 
