@@ -7,19 +7,35 @@ from typing import Optional
 from checkpoint_weights import CheckpointError
 
 FORMAT = "stipple-pipeline/1"
-SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm")
 
 # Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
-# 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo (adversarially distilled)
-# is made for 1-4 steps without guidance; one Euler-ancestral step from the trailing t = 999 is the
-# model card's recommended use. LCM (a U-Net with time_cond_proj_dim: the guidance scale is an input,
-# not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults, 4 steps
-# at guidance_scale 8.5, with LCMScheduler.
+# 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo and SDXL-Turbo (adversarially
+# distilled) are made for 1-4 steps without guidance; one Euler-ancestral step (their scheduler
+# configs' EulerAncestralDiscreteScheduler; with one step it is plain Euler) from the trailing t = 999
+# is the model cards' recommended use. LCM (a U-Net with time_cond_proj_dim: the guidance scale is an
+# input, not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults,
+# 4 steps at guidance_scale 8.5, with LCMScheduler. SDXL: StableDiffusionXLPipeline.__call__'s 50
+# steps at guidance 5.0, with the sampler of the checkpoint's scheduler (below).
 FAMILY_DEFAULTS = {
     "sd": {"default_steps": 30, "default_guidance_scale": 7.5, "default_sampler": "dpmpp_2m"},
     "turbo": {"default_steps": 1, "default_guidance_scale": 0.0, "default_sampler": "euler_a"},
     "lcm": {"default_steps": 4, "default_guidance_scale": 8.5, "default_sampler": "lcm"},
+    "sdxl": {"default_steps": 50, "default_guidance_scale": 5.0, "default_sampler": "euler"},
 }
+# The Stipple sampler that reproduces a scheduler class: the SDXL family's default sampler is the
+# checkpoint's own (SDXL base ships EulerDiscreteScheduler); a class without one keeps SDXL's euler.
+SAMPLER_OF_SCHEDULER = {
+    "EulerDiscreteScheduler": "euler",
+    "EulerAncestralDiscreteScheduler": "euler_a",
+    "DDIMScheduler": "ddim",
+    "DPMSolverMultistepScheduler": "dpmpp_2m",
+}
+
+
+def checkpoint_sampler(source: dict) -> Optional[str]:
+    """The Stipple sampler that reproduces the checkpoint's scheduler config, if there is one."""
+    sampler = SAMPLER_OF_SCHEDULER.get(source.get("_class_name"))
+    return "dpmpp_2m_karras" if sampler == "dpmpp_2m" and source.get("use_karras_sigmas") else sampler
 
 # The keys Stipple's samplers read, with the defaults of the diffusers class a checkpoint's scheduler
 # config names (diffusers 0.25). A key that class does not have is left out, so that each sampler
@@ -40,9 +56,14 @@ SCHEDULER_DEFAULTS = {
                          timestep_spacing="leading", set_alpha_to_one=True, original_inference_steps=50,
                          timestep_scaling=10.0),
 }
-# options of the source class that no Stipple sampler implements: refused when switched on
+# options of the source class that no Stipple sampler implements, with the values that leave them off
+# (absent is off): refused otherwise. Zero-SNR rescaling changes the betas every sampler reads; Euler's
+# interpolation and timestep type change the sigmas of the euler sampler, SDXL's default.
+_OFF = (None, False)
 UNSUPPORTED_OPTIONS = {
-    "LCMScheduler": ("thresholding", "rescale_betas_zero_snr"),
+    "LCMScheduler": {"thresholding": _OFF, "rescale_betas_zero_snr": _OFF},
+    "EulerDiscreteScheduler": {"rescale_betas_zero_snr": _OFF, "interpolation_type": (None, "linear"),
+                               "timestep_type": (None, "discrete")},
 }
 
 
@@ -53,8 +74,8 @@ def scheduler_config(source: dict, path: str) -> dict:
     if class_name not in SCHEDULER_DEFAULTS:
         raise CheckpointError(f"{path}: unsupported _class_name = {class_name!r} "
                               f"(known: {', '.join(SCHEDULER_DEFAULTS)})")
-    for key in UNSUPPORTED_OPTIONS.get(class_name, ()):
-        if source.get(key):
+    for key, off in UNSUPPORTED_OPTIONS.get(class_name, {}).items():
+        if source.get(key) not in off:
             raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r}")
     out = {"_class_name": class_name}
     for key, default in SCHEDULER_DEFAULTS[class_name].items():
@@ -81,7 +102,11 @@ def scheduler_config(source: dict, path: str) -> dict:
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
                   unet_levels: int, family: str, unet_in_channels: int,
-                  time_cond_proj_dim: Optional[int] = None) -> dict:
+                  time_cond_proj_dim: Optional[int] = None, *, second_encoder: Optional[dict] = None,
+                  max_clip_skip: int = 0, sampler: Optional[str] = None) -> dict:
+    """`second_encoder`: SDXL's keys (pad_token_id_2, addition_embed_type, force_zeros_for_empty_prompt);
+    `max_clip_skip` > 0: the text encoders take clip_skip (docs/pipeline-format.md); `sampler`: the
+    checkpoint's own (checkpoint_sampler), which the SDXL family defaults to."""
     spec = {
         "format": FORMAT,
         "name": name,
@@ -103,7 +128,12 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
     if time_cond_proj_dim is not None:
         # a guidance-embedded (LCM) U-Net: unet.pt takes timestep_cond [B, time_cond_proj_dim] as a 4th input
         spec["time_cond_proj_dim"] = time_cond_proj_dim
+    spec.update(second_encoder or {})
+    if max_clip_skip > 0:
+        spec["max_clip_skip"] = max_clip_skip
     spec.update(FAMILY_DEFAULTS[family])
+    if family == "sdxl" and sampler:
+        spec["default_sampler"] = sampler
     return spec
 
 

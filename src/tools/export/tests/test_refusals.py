@@ -11,8 +11,10 @@ import unittest
 import torch
 
 from support import REFERENCE
+from checkpoint_parts import request_family
 import export_diffusers
 from safetensors_io import read_safetensors, write_safetensors
+from unet import UNetConfig
 
 SD15 = os.path.join(REFERENCE, "sd15-tiny", "checkpoint")
 LCM = os.path.join(REFERENCE, "lcm-tiny", "checkpoint")
@@ -115,10 +117,11 @@ class Refusals(unittest.TestCase):
     def test_plain_unet_with_an_lcm_scheduler_keeps_its_family(self):
         # an LCM-LoRA merged into a plain U-Net: classifier-free guidance, the family's defaults (and a note)
         with open(os.path.join(SD15, "unet", "config.json")) as f:
-            plain = export_diffusers.UNetConfig(json.load(f), "unet/config.json")
+            plain = UNetConfig(json.load(f), "unet/config.json")
         lcm_scheduler = {"_class_name": "LCMScheduler"}
-        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, False, "u", "s"), "sd")
-        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, True, "u", "s"), "turbo")
+        self.assertEqual(request_family(plain, False, lcm_scheduler, False, "u", "s"), "sd")
+        self.assertEqual(request_family(plain, False, lcm_scheduler, True, "u", "s"), "turbo")
+        self.assertEqual(request_family(plain, True, lcm_scheduler, False, "u", "s"), "sdxl")
 
     def test_lcm_scheduler_thresholding(self):
         self.copy_checkpoint(LCM)
