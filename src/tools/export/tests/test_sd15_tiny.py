@@ -38,6 +38,9 @@ class Sd15TinyExport(GoldenChecks, unittest.TestCase):
             out = self.load("text_encoder.pt")(torch.from_numpy(self.golden["tokenizer.input_ids"]))
         self.assert_close(out, "text_encoder.last_hidden_state")
 
+    def test_text_encoder_clip_skip(self):
+        self.check_clip_skip("text_encoder.last_hidden_state")
+
     def test_unet_per_row_timesteps(self):
         self.check_unet_cases("abcd")
 
