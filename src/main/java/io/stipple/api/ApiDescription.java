@@ -184,6 +184,17 @@ class ApiDescription implements OpenApiCustomizer {
                 + "int(steps × strength) steps run; 0 returns the image through the VAE, 1 keeps only its composition's "
                 + "faintest trace.").minimum(BigDecimal.ZERO).maximum(BigDecimal.ONE)
                 ._default(defaults.strength());
+        field(fields, "clip_skip", "Text-encoder layers to skip back from the usual one for the prompt (diffusers' "
+                + "`clip_skip`; AUTOMATIC1111's `CLIP_stop_at_last_layers` minus 1): at most " + limits.maxClipSkip()
+                + " on this model, 0 where its export has no clip skip.")
+                .minimum(BigDecimal.ZERO).maximum(BigDecimal.valueOf(limits.maxClipSkip()))._default(0);
+        for (String size : List.of("original_size", "target_size")) {
+            field(fields, size, "SDXL's size conditioning, [height, width]: " + (size.equals("original_size")
+                    ? "the size the model should take the picture to have been" : "the size it should aim for")
+                    + "; default the image's size. Only for models whose `size_conditioning` is true.");
+        }
+        field(fields, "crops_coords_top_left", "SDXL's size conditioning, [top, left]: where the picture is taken to "
+                + "have been cropped; default [0, 0]. Only for models whose `size_conditioning` is true.");
         field(fields, "mask_image", "Inpainting, with `init_image` of the same size: white repaints, black keeps "
                 + "(grey from one half up counts as white). Outside the mask the result keeps the original pixels.");
     }
@@ -213,7 +224,7 @@ class ApiDescription implements OpenApiCustomizer {
                 "parameters", example("model", model.name(), "prompt", EXAMPLE_REQUEST.get("prompt"), "negative_prompt", "",
                         "width", defaults.width(), "height", defaults.height(), "steps", defaults.steps(),
                         "guidance_scale", defaults.guidanceScale(), "sampler", defaults.sampler(), "eta",
-                        defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1),
+                        defaults.eta(), "seed", EXAMPLE_REQUEST.get("seed"), "num_images", 1, "clip_skip", 0),
                 "timings_ms", example("queue", 0.1, "text_encoding", 0.9, "denoising", 52.3, "decoding", 1.2,
                         "png_encoding", 1.4, "total", 55.9));
     }

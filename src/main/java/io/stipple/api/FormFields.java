@@ -18,7 +18,8 @@ import org.springframework.web.multipart.MultipartHttpServletRequest;
  */
 final class FormFields {
     private static final Set<String> FIELDS = Set.of("prompt", "negative_prompt", "width", "height", "steps",
-            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model");
+            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model",
+            "clip_skip", "original_size", "crops_coords_top_left", "target_size");
 
     private final MultipartHttpServletRequest form;
     private final List<FieldViolation> violations = new ArrayList<>();
@@ -44,11 +45,32 @@ final class FormFields {
                 number("width", Integer::valueOf), number("height", Integer::valueOf), number("steps", Integer::valueOf),
                 number("guidance_scale", Double::valueOf), text("sampler"), number("eta", Double::valueOf),
                 number("seed", Long::valueOf), number("num_images", Integer::valueOf), image("init_image"),
-                number("strength", Double::valueOf), image("mask_image"), text("model"));
+                number("strength", Double::valueOf), image("mask_image"), text("model"),
+                number("clip_skip", Integer::valueOf), pair("original_size"), pair("crops_coords_top_left"),
+                pair("target_size"));
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
         return body;
+    }
+
+    /** Two integers written as in a JSON array, without the brackets: {@code 1024,768}. */
+    private List<Integer> pair(String name) {
+        String text = text(name);
+        if (text == null) {
+            return null;
+        }
+        String[] parts = text.split(",", -1);
+        try {
+            if (parts.length == 2) {
+                return List.of(Integer.valueOf(parts[0].strip()), Integer.valueOf(parts[1].strip()));
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        violations.add(new FieldViolation(name, name + " must be two integers separated by a comma, got \"" + text
+                + "\""));
+        return null;
     }
 
     private String text(String name) {

@@ -1,6 +1,7 @@
 package io.stipple.api;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.util.List;
 
 /** The JSON body of {@code POST /generate} and {@code POST /v1/jobs}, exactly as sent: absent fields are null. */
 public record GenerateRequestBody(
@@ -17,7 +18,11 @@ public record GenerateRequestBody(
         @JsonProperty("init_image") String initImage,
         @JsonProperty("strength") Double strength,
         @JsonProperty("mask_image") String maskImage,
-        @JsonProperty("model") String model) {
+        @JsonProperty("model") String model,
+        @JsonProperty("clip_skip") Integer clipSkip,
+        @JsonProperty("original_size") List<Integer> originalSize,
+        @JsonProperty("crops_coords_top_left") List<Integer> cropsCoordsTopLeft,
+        @JsonProperty("target_size") List<Integer> targetSize) {
 
     /** A body to fill field by field, as the compatibility adapters translate their own requests. */
     public static Builder builder(String prompt) {
@@ -38,6 +43,7 @@ public record GenerateRequestBody(
         private Integer numImages;
         private Double strength;
         private String model;
+        private Integer clipSkip;
 
         private Builder(String prompt) {
             this.prompt = prompt;
@@ -91,9 +97,14 @@ public record GenerateRequestBody(
             return this;
         }
 
+        public Builder clipSkip(Integer clipSkip) {
+            this.clipSkip = clipSkip;
+            return this;
+        }
+
         public GenerateRequestBody build() {
             return new GenerateRequestBody(prompt, negativePrompt, width, height, steps, guidanceScale, sampler, eta,
-                    seed, numImages, null, strength, null, model);
+                    seed, numImages, null, strength, null, model, clipSkip, null, null, null);
         }
     }
 }

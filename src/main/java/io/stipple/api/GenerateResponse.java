@@ -1,9 +1,11 @@
 package io.stipple.api;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
+import io.stipple.pipeline.SizeConditioning;
 import io.stipple.pipeline.StageTimings;
 import io.swagger.v3.oas.annotations.media.Schema;
 import java.util.ArrayList;
@@ -46,12 +48,21 @@ public record GenerateResponse(
             @JsonProperty("sampler") String sampler,
             @JsonProperty("eta") double eta,
             @JsonProperty("seed") long seed,
-            @JsonProperty("num_images") int numImages) {
+            @JsonProperty("num_images") int numImages,
+            @JsonProperty("clip_skip") int clipSkip,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("original_size") List<Integer> originalSize,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("crops_coords_top_left") List<Integer> cropsCoordsTopLeft,
+            @JsonInclude(JsonInclude.Include.NON_NULL) @JsonProperty("target_size") List<Integer> targetSize) {
 
+        /** What ran; SDXL's size conditioning only for a model that takes it. */
         static Parameters of(GenerationRequest request) {
+            SizeConditioning sizes = request.sizes();
             return new Parameters(request.model(), request.prompt(), request.negativePrompt(), request.width(), request.height(),
                     request.steps(), request.guidanceScale(), request.sampler(), request.eta(),
-                    request.seeds().get(0), request.imageCount());
+                    request.seeds().get(0), request.imageCount(), request.clipSkip(),
+                    sizes == null ? null : List.of(sizes.originalHeight(), sizes.originalWidth()),
+                    sizes == null ? null : List.of(sizes.cropTop(), sizes.cropLeft()),
+                    sizes == null ? null : List.of(sizes.targetHeight(), sizes.targetWidth()));
         }
     }
 

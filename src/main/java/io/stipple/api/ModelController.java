@@ -29,11 +29,11 @@ public class ModelController {
             ModelCapabilities.Limits limits = can.limits();
             byName.put(model.name(), new ModelInfo(can.name(), can.description(),
                     model.pipeline().device().isGpu() ? "gpu:" + model.pipeline().device().getDeviceId() : "cpu",
-                    model == models.defaultModel(), can.guidanceEmbedded(), can.imageToImage(),
+                    model == models.defaultModel(), can.guidanceEmbedded(), can.imageToImage(), can.sizeConditioning(),
                     new Defaults(defaults.width(), defaults.height(), defaults.steps(), defaults.guidanceScale(),
                             defaults.sampler(), defaults.eta(), defaults.numImages()),
                     new Limits(limits.sizeMultiple(), limits.maxPixels(), limits.maxSteps(), limits.maxGuidanceScale(),
-                            limits.maxImages(), limits.maxPromptLength()),
+                            limits.maxImages(), limits.maxPromptLength(), limits.maxClipSkip()),
                     can.samplerNames()));
         }
         this.list = new ModelList(models.defaultModel().name(), List.copyOf(byName.values()));
@@ -72,6 +72,7 @@ public class ModelController {
      * @param guidanceEmbedded the model takes the guidance scale as an input (an LCM): one U-Net row per image
      *                         whatever the scale, and no negative prompt
      * @param imageToImage     it has a VAE encoder, so requests may give an init_image
+     * @param sizeConditioning it takes SDXL's original_size, crops_coords_top_left and target_size
      */
     public record ModelInfo(
             @JsonProperty("name") String name,
@@ -80,6 +81,7 @@ public class ModelController {
             @JsonProperty("default") boolean isDefault,
             @JsonProperty("guidance_embedded") boolean guidanceEmbedded,
             @JsonProperty("image_to_image") boolean imageToImage,
+            @JsonProperty("size_conditioning") boolean sizeConditioning,
             @JsonProperty("defaults") Defaults defaults,
             @JsonProperty("limits") Limits limits,
             @JsonProperty("samplers") List<String> samplers) {
@@ -103,6 +105,7 @@ public class ModelController {
             @JsonProperty("max_steps") int maxSteps,
             @JsonProperty("max_guidance_scale") double maxGuidanceScale,
             @JsonProperty("max_images") int maxImages,
-            @JsonProperty("max_prompt_length") int maxPromptLength) {
+            @JsonProperty("max_prompt_length") int maxPromptLength,
+            @JsonProperty("max_clip_skip") int maxClipSkip) {
     }
 }

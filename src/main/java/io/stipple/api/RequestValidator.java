@@ -8,9 +8,13 @@ import io.stipple.model.ServedModels;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.InitImage;
+import io.stipple.pipeline.SizeConditioning;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import org.springframework.stereotype.Component;
 
@@ -129,6 +133,15 @@ public class RequestValidator {
             violations.add(new FieldViolation("seed", "seed must be between 0 and " + maxSeed
                     + " (image i uses seed + i), got " + body.seed() + "; omit it to let the server draw one"));
         }
+        int clipSkip = orDefault(body.clipSkip(), 0);
+        if (clipSkip != 0 && limits.maxClipSkip() == 0) {
+            violations.add(new FieldViolation("clip_skip", "the model \"" + model.name() + "\" was exported without "
+                    + "clip skip (its pipeline.json has no max_clip_skip); re-export it to skip text-encoder layers"));
+        } else if (clipSkip < 0 || clipSkip > limits.maxClipSkip()) {
+            violations.add(new FieldViolation("clip_skip", "clip_skip must be between 0 and " + limits.maxClipSkip()
+                    + ", got " + clipSkip));
+        }
+        SizeConditioning sizes = sizeConditioning(body, can, width, height, violations);
         if (!violations.isEmpty()) {
             throw new InvalidRequestException(violations);
         }
@@ -139,8 +152,46 @@ public class RequestValidator {
         }
         InitImage init = initImage == null ? null : new InitImage(InitImages.resize(initImage, width, height), strength,
                 mask == null ? null : InitImages.resize(mask, width, height));
+        Guidance rows = Guidance.of(can, guidance);
         return new GenerationRequest(model.name(), body.prompt(), body.negativePrompt() != null ? body.negativePrompt() : "",
-                width, height, steps, guidance, Guidance.of(can, guidance), sampler, eta, seeds, init);
+                width, height, steps, guidance, rows, sampler, eta, seeds, init, clipSkip, sizes,
+                rows == Guidance.CLASSIFIER_FREE && can.zeroNegative() && body.negativePrompt() == null);
+    }
+
+    /**
+     * SDXL's micro-conditioning, diffusers' defaults filled in: the image's size as the original and the target, no
+     * crop. Null for a model without it, where the fields are errors.
+     */
+    private static SizeConditioning sizeConditioning(GenerateRequestBody body, ModelCapabilities can, int width,
+            int height, List<FieldViolation> violations) {
+        Map<String, List<Integer>> given = new LinkedHashMap<>();
+        given.put("original_size", body.originalSize());
+        given.put("crops_coords_top_left", body.cropsCoordsTopLeft());
+        given.put("target_size", body.targetSize());
+        given.values().removeIf(Objects::isNull);
+        if (!can.sizeConditioning()) {
+            given.keySet().forEach(field -> violations.add(new FieldViolation(field, field + " applies only to models "
+                    + "with SDXL's size conditioning, not to \"" + can.name() + "\"")));
+            return null;
+        }
+        boolean valid = true;
+        for (Map.Entry<String, List<Integer>> field : given.entrySet()) {
+            int least = field.getKey().equals("crops_coords_top_left") ? 0 : 1;
+            List<Integer> pair = field.getValue();
+            if (pair.size() != 2 || pair.stream().anyMatch(value -> value == null || value < least)) {
+                valid = false;
+                violations.add(new FieldViolation(field.getKey(), field.getKey() + " must be two integers of at least "
+                        + least + (least == 0 ? " ([top, left])" : " ([height, width])") + ", got " + pair));
+            }
+        }
+        if (!valid) {
+            return null;
+        }
+        List<Integer> original = given.getOrDefault("original_size", List.of(height, width));
+        List<Integer> crop = given.getOrDefault("crops_coords_top_left", List.of(0, 0));
+        List<Integer> target = given.getOrDefault("target_size", List.of(height, width));
+        return new SizeConditioning(original.get(0), original.get(1), crop.get(0), crop.get(1), target.get(0),
+                target.get(1));
     }
 
     /** An image to start from needs a model with a VAE encoder; strength and mask need an image. */

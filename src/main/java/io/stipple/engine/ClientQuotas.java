@@ -1,5 +1,8 @@
 package io.stipple.engine;
 
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -14,32 +17,35 @@ final class ClientQuotas {
 
     private final int requestsPerMinute;
     private final int concurrentImages;
+    private final InstantSource clock;
     private final Map<String, Usage> usage = new HashMap<>();
 
     private static final class Usage {
         double tokens;
-        long refilledNanos;
+        Instant refilledAt;
         int images;
 
-        Usage(double tokens, long nowNanos) {
+        Usage(double tokens, Instant now) {
             this.tokens = tokens;
-            this.refilledNanos = nowNanos;
+            this.refilledAt = now;
         }
     }
 
-    ClientQuotas(int requestsPerMinute, int concurrentImages) {
+    ClientQuotas(int requestsPerMinute, int concurrentImages, InstantSource clock) {
         this.requestsPerMinute = requestsPerMinute;
         this.concurrentImages = concurrentImages;
+        this.clock = clock;
     }
 
     /**
      * Takes one request and {@code images} images from the client's quotas, or throws without taking
      * anything. {@code retryAfterImages} estimates when the client's running images will have finished.
      */
-    synchronized void acquire(String client, int images, long nowNanos, long retryAfterImages) {
-        Usage used = usage.computeIfAbsent(client, key -> new Usage(requestsPerMinute, nowNanos));
+    synchronized void acquire(String client, int images, long retryAfterImages) {
+        Instant now = clock.instant();
+        Usage used = usage.computeIfAbsent(client, key -> new Usage(requestsPerMinute, now));
         if (requestsPerMinute > 0) {
-            refill(used, nowNanos);
+            refill(used, now);
             if (used.tokens < 1) {
                 long secondsToNext = Math.max(1, (long) Math.ceil((1 - used.tokens) * 60.0 / requestsPerMinute));
                 throw ClientLimitException.requests(requestsPerMinute, secondsToNext);
@@ -53,7 +59,7 @@ final class ClientQuotas {
         }
         used.images += images;
         if (usage.size() > PRUNE_ABOVE) {
-            usage.values().removeIf(other -> other != used && other.images == 0 && full(other, nowNanos));
+            usage.values().removeIf(other -> other != used && other.images == 0 && full(other, now));
         }
     }
 
@@ -74,14 +80,17 @@ final class ClientQuotas {
         }
     }
 
-    private void refill(Usage used, long nowNanos) {
-        double minutes = (nowNanos - used.refilledNanos) / 60e9;
-        used.tokens = Math.min(requestsPerMinute, used.tokens + minutes * requestsPerMinute);
-        used.refilledNanos = nowNanos;
+    /** A clock set back refills nothing until it has caught up again. */
+    private void refill(Usage used, Instant now) {
+        if (now.isAfter(used.refilledAt)) {
+            double minutes = Duration.between(used.refilledAt, now).toNanos() / 60e9;
+            used.tokens = Math.min(requestsPerMinute, used.tokens + minutes * requestsPerMinute);
+            used.refilledAt = now;
+        }
     }
 
-    private boolean full(Usage used, long nowNanos) {
-        refill(used, nowNanos);
+    private boolean full(Usage used, Instant now) {
+        refill(used, now);
         return used.tokens >= requestsPerMinute;
     }
 }

@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * {@link JobOutcomes update} the jobs from what came of it. Between turns it drops cancelled and expired jobs,
  * and when it is stopped it finishes what it can before the deadline and fails the rest.
  *
- * <p>The device is held ({@link ComputeTurns}) only while a turn executes: at most one text-encoding call, one VAE
- * call and one U-Net call (more only while a failure is isolated), so another model waits for no more than that.
+ * <p>The device is held ({@link ComputeTurns}) only while a turn is planned and executed: at most one text-encoding
+ * call, one VAE call and one U-Net call (more only while a failure is isolated), so another model waits for no more
+ * than that.
  */
 final class EngineLoop implements Runnable {
     private static final Logger log = LoggerFactory.getLogger(EngineLoop.class);
@@ -62,9 +63,7 @@ final class EngineLoop implements Runnable {
         warmUp();
         try {
             while (true) {
-                long now = System.nanoTime();
-                outcomes.dropCancelledAndExpired(queue, now);
-                if (stopping && now - stopDeadlineNanos > 0) {
+                if (stopping && System.nanoTime() - stopDeadlineNanos > 0) {
                     outcomes.failEverything(queue);
                     return;
                 }
@@ -85,26 +84,32 @@ final class EngineLoop implements Runnable {
         }
     }
 
-    /** One turn: schedule → execute → update. False when there was nothing to do. */
+    /**
+     * One turn: schedule → execute → update. The device is held from planning to the end of execution, so that a
+     * plan is made on fresh facts and nothing is taken from the queue while another holds the device. False when
+     * there was nothing to do.
+     */
     private boolean turn() {
-        StepPlan plan = scheduler.schedule(new TurnFacts(waiting(), running.facts()));
-        if (plan.isEmpty()) {
-            return false;
-        }
-        List<Job> joining = queue.take(plan.admit());
-        long takenNanos = System.nanoTime();
-        if (!joining.isEmpty()) {
-            outcomes.queueMoved(queue);
-        }
-        TurnWork work = new TurnWork(
-                joining.stream().map(job -> new TurnWork.Joining(job.id(), job.request())).toList(),
-                running.images(plan.decode()), running.images(plan.step()));
+        List<Job> joining;
         TurnOutcome outcome;
+        long takenNanos;
         turns.take();
         try {
-            outcome = executor.execute(work);
+            outcomes.dropCancelledAndExpired(queue, System.nanoTime());
+            StepPlan plan = scheduler.schedule(new TurnFacts(waiting(), running.facts()));
+            if (plan.isEmpty()) {
+                return false;
+            }
+            joining = queue.take(plan.admit());
+            takenNanos = System.nanoTime();
+            outcome = executor.execute(new TurnWork(
+                    joining.stream().map(job -> new TurnWork.Joining(job.id(), job.request())).toList(),
+                    running.images(plan.decode()), running.images(plan.step())));
         } finally {
             turns.giveBack();
+        }
+        if (!joining.isEmpty()) {
+            outcomes.queueMoved(queue);
         }
         if (outcome.stepOutOfMemoryAt() > 0) {
             log.warn("A U-Net call over {} rows ran out of memory; at most {} rows per call from now on",

@@ -10,6 +10,7 @@ import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.LatentDiffusion;
 import io.stipple.pipeline.LatentPreview;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -50,8 +51,10 @@ public class GenerationService implements SmartLifecycle {
     private final Duration grace;
     private volatile boolean running;
 
-    public GenerationService(ServedModels models, StippleProperties properties, MeterRegistry registry) {
-        this.quotas = new ClientQuotas(properties.clients().requestsPerMinute(), properties.clients().concurrentImages());
+    public GenerationService(ServedModels models, StippleProperties properties, MeterRegistry registry,
+            ComputeTurns turns, InstantSource clock) {
+        this.quotas = new ClientQuotas(properties.clients().requestsPerMinute(), properties.clients().concurrentImages(),
+                clock);
         this.jobs = new JobStore(properties.jobs().retention(), properties.jobs().resultsBudget().toBytes());
         this.timeout = properties.request().timeout();
         this.grace = properties.shutdown().grace();
@@ -60,7 +63,6 @@ public class GenerationService implements SmartLifecycle {
         this.deadlines = new ScheduledThreadPoolExecutor(1, runnable -> daemon(runnable, "stipple-deadlines"));
         this.deadlines.setRemoveOnCancelPolicy(true);
         EngineMetrics.registerProcessMeters(registry);
-        ComputeTurns turns = new ComputeTurns();
         for (ServedModel model : models.all()) {
             workers.put(model.name(), worker(model, properties, registry, turns, models.all().size() == 1));
         }
@@ -120,7 +122,7 @@ public class GenerationService implements SmartLifecycle {
         Job job = new Job(UUID.randomUUID().toString(), request, client, workUnits(request, worker.model()), now,
                 now + timeout.toNanos());
         try {
-            quotas.acquire(client, request.imageCount(), now, serviceRate.secondsFor(queue.work(), queue.size(), now));
+            quotas.acquire(client, request.imageCount(), serviceRate.secondsFor(queue.work(), queue.size(), now));
         } catch (ClientLimitException e) {
             metrics.rejected("client_limit");
             throw e;

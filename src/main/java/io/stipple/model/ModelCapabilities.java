@@ -14,6 +14,8 @@ import java.util.Map;
  * @param guidanceEmbedded its U-Net takes the guidance scale as an input (an LCM): one row per image at any scale,
  *                         and no negative prompt, since there is no unconditional pass for one
  * @param imageToImage     it has a VAE encoder, so a request may start from an image
+ * @param sizeConditioning it takes SDXL's micro-conditioning (original size, crop, target size as time ids)
+ * @param zeroNegative     a request without a negative prompt gets all-zero negative conditioning (SDXL base)
  * @param samplers         the samplers it offers, by API name, each with the most steps a request may ask of it
  */
 public record ModelCapabilities(
@@ -21,6 +23,8 @@ public record ModelCapabilities(
         String description,
         boolean guidanceEmbedded,
         boolean imageToImage,
+        boolean sizeConditioning,
+        boolean zeroNegative,
         Defaults defaults,
         Limits limits,
         Map<String, Integer> samplers) {
@@ -40,9 +44,10 @@ public record ModelCapabilities(
      *
      * @param sizeMultiple widths and heights are positive multiples of it
      * @param maxSteps     the most steps of any sampler; {@link #maxSteps(String)} is a sampler's own
+     * @param maxClipSkip  the most text-encoder layers a request may skip; 0 where the export cannot
      */
     public record Limits(int sizeMultiple, long maxPixels, int maxSteps, double maxGuidanceScale, int maxImages,
-            int maxPromptLength) {
+            int maxPromptLength, int maxClipSkip) {
     }
 
     public ModelCapabilities {
@@ -61,10 +66,11 @@ public record ModelCapabilities(
             samplers.put(sampler, Math.min(maxSteps, catalog.maxSteps(sampler)));
         }
         return new ModelCapabilities(spec.name(), spec.description(), spec.guidanceEmbedded(), hasVaeEncoder,
+                spec.textTimeConditioning(), spec.zeroesMissingNegativePrompt(),
                 new Defaults(spec.defaultWidth(), spec.defaultHeight(), spec.stepsOrDefault(),
                         spec.guidanceScaleOrDefault(), spec.samplerOrDefault(), 0.0, 1, DEFAULT_STRENGTH),
                 new Limits(spec.sizeMultipleOrDefault(), limits.maxPixels(), maxSteps, MAX_GUIDANCE_SCALE,
-                        limits.maxImages(), limits.maxPromptLength()),
+                        limits.maxImages(), limits.maxPromptLength(), spec.maxClipSkipOrDefault()),
                 samplers);
     }
 

@@ -20,6 +20,8 @@ public record PipelineDirectory(Path root, PipelineSpec spec, SchedulerConfig sc
     public static final String UNET = "unet.pt";
     public static final String VAE_DECODER = "vae_decoder.pt";
     public static final String VAE_ENCODER = "vae_encoder.pt";
+    public static final String TOKENIZER_2 = "tokenizer_2.json";
+    public static final String TEXT_ENCODER_2 = "text_encoder_2.pt";
     static final List<String> REQUIRED = List.of(PIPELINE, SCHEDULER, TOKENIZER, TEXT_ENCODER, UNET, VAE_DECODER);
     static final List<String> OPTIONAL = List.of(VAE_ENCODER);
 
@@ -46,6 +48,14 @@ public record PipelineDirectory(Path root, PipelineSpec spec, SchedulerConfig sc
             spec.validate();
         } catch (IllegalArgumentException e) {
             throw new ModelDirectoryException(root.resolve(PIPELINE) + ": " + e.getMessage(), e);
+        }
+        if (spec.twoTextEncoders()) {
+            for (String name : List.of(TOKENIZER_2, TEXT_ENCODER_2)) {
+                if (!Files.isRegularFile(root.resolve(name))) {
+                    throw new ModelDirectoryException(root.resolve(name) + ": required by pad_token_id_2 (a second "
+                            + "text encoder), but missing");
+                }
+            }
         }
         if (spec.inpaintingUnet() && !Files.isRegularFile(root.resolve(VAE_ENCODER))) {
             throw new ModelDirectoryException(root.resolve(VAE_ENCODER) + ": an inpainting U-Net (unet_in_channels "

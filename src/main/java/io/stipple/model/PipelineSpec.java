@@ -20,9 +20,15 @@ public record PipelineSpec(
         @JsonProperty("default_steps") Integer defaultSteps,
         @JsonProperty("default_guidance_scale") Double defaultGuidanceScale,
         @JsonProperty("default_sampler") String defaultSampler,
-        @JsonProperty("time_cond_proj_dim") Integer timeCondProjDim) {
+        @JsonProperty("time_cond_proj_dim") Integer timeCondProjDim,
+        @JsonProperty("pad_token_id_2") Integer padTokenId2,
+        @JsonProperty("addition_embed_type") String additionEmbedType,
+        @JsonProperty("force_zeros_for_empty_prompt") Boolean forceZerosForEmptyPrompt,
+        @JsonProperty("max_clip_skip") Integer maxClipSkip) {
 
     public static final String FORMAT = "stipple-pipeline/1";
+    /** diffusers' name for SDXL's added conditions: pooled text embeddings and six time ids. */
+    public static final String TEXT_TIME = "text_time";
 
     /**
      * What request widths and heights must be multiples of: {@code size_multiple} where the U-Net needs more
@@ -78,6 +84,29 @@ public record PipelineSpec(
         return timeCondProjDim != null;
     }
 
+    /** Whether the pipeline has a second tokenizer and text encoder (SDXL): {@code pad_token_id_2} says so. */
+    public boolean twoTextEncoders() {
+        return padTokenId2 != null;
+    }
+
+    /**
+     * Whether the U-Net takes SDXL's added conditions after the hidden states: the pooled text embeddings
+     * {@code text_embeds} [B, P] and {@code time_ids} [B, 6].
+     */
+    public boolean textTimeConditioning() {
+        return TEXT_TIME.equals(additionEmbedType);
+    }
+
+    /** Whether a request without a negative prompt gets all-zero negative conditioning (diffusers' SDXL rule). */
+    public boolean zeroesMissingNegativePrompt() {
+        return Boolean.TRUE.equals(forceZerosForEmptyPrompt);
+    }
+
+    /** The most layers a request may skip back from the text encoders' usual output; 0 where they cannot. */
+    public int maxClipSkipOrDefault() {
+        return maxClipSkip == null ? 0 : maxClipSkip;
+    }
+
     /** Channels of the U-Net's sample input: {@code unet_in_channels}, else the latent's. */
     public int unetInChannelsOrDefault() {
         return unetInChannels == null ? latentChannels : unetInChannels;
@@ -115,6 +144,16 @@ public record PipelineSpec(
                 requireMultiple(problems, "default_width", defaultWidth, sizeMultipleOrDefault());
                 requireMultiple(problems, "default_height", defaultHeight, sizeMultipleOrDefault());
             }
+        }
+        if (padTokenId2 != null && padTokenId2 < 0) {
+            problems.append("; pad_token_id_2 must be a non-negative integer, got ").append(padTokenId2);
+        }
+        if (additionEmbedType != null && !(TEXT_TIME.equals(additionEmbedType) && padTokenId2 != null)) {
+            problems.append("; addition_embed_type must be \"" + TEXT_TIME + "\" with a second text encoder "
+                    + "(pad_token_id_2), got ").append(quoted(additionEmbedType));
+        }
+        if (maxClipSkip != null && maxClipSkip < 0) {
+            problems.append("; max_clip_skip must be at least 0, got ").append(maxClipSkip);
         }
         if (timeCondProjDim != null && timeCondProjDim < 4) {
             problems.append("; time_cond_proj_dim must be at least 4, got ").append(timeCondProjDim);

@@ -22,27 +22,28 @@ public final class DenoisingImage implements AutoCloseable {
     private final Trajectory trajectory;
     private final RewindableNoise noise;
     private final double guidanceScale;
-    private final NDArray conditional;
-    private final NDArray unconditional;
+    private final UnetConditions conditional;
+    private final UnetConditions unconditional;
     private final ImageStart start;
     /** The noise that drowned the init image, drawn first from the image's own stream; reused to keep the unmasked part. */
     private final NDArray startNoise;
     private NDArray latent;
 
     /**
-     * @param conditional   text hidden states [1, L, D] of the prompt
-     * @param unconditional those of the negative prompt, or {@code null} without classifier-free guidance
+     * @param conditional   the prompt's row: its hidden states and, for SDXL, pooled embeddings and time ids
+     * @param unconditional the negative prompt's row, or {@code null} without classifier-free guidance
      * @param start         the init image's latent (and mask) for image-to-image, or {@code null} to start from noise
      */
-    public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, NDArray conditional,
-            NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
+    public DenoisingImage(long seed, Trajectory trajectory, double guidanceScale, UnetConditions conditional,
+            UnetConditions unconditional, NDManager manager, Shape latentShape, ImageStart start) {
         this(seed, new SeededNoise(seed), trajectory, guidanceScale, conditional, unconditional, manager, latentShape,
                 start);
     }
 
     /** An image whose noise comes from {@code noise} instead of its seed: a reference's recorded draws, in tests. */
     public DenoisingImage(long seed, NoiseSource noise, Trajectory trajectory, double guidanceScale,
-            NDArray conditional, NDArray unconditional, NDManager manager, Shape latentShape, ImageStart start) {
+            UnetConditions conditional, UnetConditions unconditional, NDManager manager, Shape latentShape,
+            ImageStart start) {
         this.seed = seed;
         this.trajectory = trajectory;
         this.noise = new RewindableNoise(noise);
@@ -95,11 +96,11 @@ public final class DenoisingImage implements AutoCloseable {
         return guidanceScale;
     }
 
-    NDArray conditional() {
+    UnetConditions conditional() {
         return conditional;
     }
 
-    NDArray unconditional() {
+    UnetConditions unconditional() {
         return unconditional;
     }
 

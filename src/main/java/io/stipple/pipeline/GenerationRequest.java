@@ -7,7 +7,11 @@ import java.util.List;
  * A validated request with every default resolved: exactly what the pipeline will run. Image {@code i}
  * uses {@code seeds.get(i)}. {@code init} is null for text-to-image, else the image to start from.
  *
- * @param model the name of the served model that runs it
+ * @param model          the name of the served model that runs it
+ * @param clipSkip       the prompt's hidden states come from this many layers before the text encoders' usual ones
+ * @param sizes          SDXL's micro-conditioning (its time ids); null for a model without it
+ * @param zeroNegative   the unconditional row is all zeros instead of the encoded negative prompt: an SDXL request
+ *                       without a negative prompt (diffusers' {@code force_zeros_for_empty_prompt})
  */
 public record GenerationRequest(
         String model,
@@ -21,10 +25,20 @@ public record GenerationRequest(
         String sampler,
         double eta,
         List<Long> seeds,
-        InitImage init) {
+        InitImage init,
+        int clipSkip,
+        SizeConditioning sizes,
+        boolean zeroNegative) {
 
     public GenerationRequest {
         seeds = List.copyOf(seeds);
+    }
+
+    /** A request for a model without SDXL's conditions, at the text encoders' usual layer. */
+    public GenerationRequest(String model, String prompt, String negativePrompt, int width, int height, int steps,
+            double guidanceScale, Guidance guidance, String sampler, double eta, List<Long> seeds, InitImage init) {
+        this(model, prompt, negativePrompt, width, height, steps, guidanceScale, guidance, sampler, eta, seeds, init, 0,
+                null, false);
     }
 
     /** Whether each image needs the negative prompt's row beside its own. */

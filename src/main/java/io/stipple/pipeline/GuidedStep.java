@@ -58,7 +58,7 @@ public final class GuidedStep {
 
     private List<NDArray> nextLatents(List<DenoisingImage> images) {
         List<NDArray> samples = new ArrayList<>();
-        List<NDArray> contexts = new ArrayList<>();
+        List<UnetConditions> rows = new ArrayList<>();
         int rowCount = images.stream().mapToInt(DenoisingImage::rows).sum();
         float[] timesteps = new float[rowCount];
         int row = 0;
@@ -67,16 +67,19 @@ public final class GuidedStep {
             float t = image.trajectory().currentTimestep();
             if (image.classifierFree()) {
                 samples.add(input);
-                contexts.add(image.unconditional());
+                rows.add(image.unconditional());
                 timesteps[row++] = t;
             }
             samples.add(input);
-            contexts.add(image.conditional());
+            rows.add(image.conditional());
             timesteps[row++] = t;
         }
         NDManager manager = images.get(0).latent().getManager();
-        NDList inputs = new NDList(NDArrays.concat(new NDList(samples)), manager.create(timesteps),
-                NDArrays.concat(new NDList(contexts)));
+        NDList inputs = new NDList(NDArrays.concat(new NDList(samples)), manager.create(timesteps));
+        for (int i = 0; i < rows.get(0).inputs().size(); i++) {
+            int input = i;
+            inputs.add(NDArrays.concat(new NDList(rows.stream().map(conditions -> conditions.inputs().get(input)).toList())));
+        }
         guidanceEmbedding.ifPresent(embedding -> inputs.add(embeddings(embedding, images, manager)));
         NDArray output = unet.forward(inputs).head();
 

@@ -41,33 +41,57 @@ public final class LatentDiffusion {
     }
 
     /**
-     * The text of every request in one text-encoder call: per request its negative prompt's row (when it has an
-     * unconditional row) and its prompt's, each request's rows owned by {@code owners.get(i)}.
+     * The text of every request in one call of each text encoder: per request its negative prompt's row (when it has
+     * an encoded unconditional row) and its prompt's (at its clip skip), each request's rows owned by
+     * {@code owners.get(i)}. An SDXL request without a negative prompt gets all-zero negative conditioning.
      */
     public List<TextConditioning> encodePrompts(List<GenerationRequest> requests, List<NDManager> owners) {
         List<String> texts = new ArrayList<>();
+        List<Long> clipSkips = new ArrayList<>();
         for (GenerationRequest request : requests) {
-            if (request.classifierFree()) {
+            if (request.classifierFree() && !request.zeroNegative()) {
                 texts.add(request.negativePrompt());
+                clipSkips.add(0L);
             }
             texts.add(request.prompt());
+            clipSkips.add((long) request.clipSkip());
         }
         List<TextConditioning> conditioning = new ArrayList<>();
         try (NDManager batch = NDManager.newBaseManager(models.device())) {
-            NDArray hidden = prompts.encode(batch, texts);
+            PromptEncoder.EncodedText encoded = prompts.encode(batch, texts,
+                    clipSkips.stream().mapToLong(Long::longValue).toArray());
             int row = 0;
             for (int i = 0; i < requests.size(); i++) {
-                NDArray unconditional = requests.get(i).classifierFree() ? rowOf(hidden, row++, owners.get(i)) : null;
-                conditioning.add(new TextConditioning(rowOf(hidden, row++, owners.get(i)), unconditional));
+                GenerationRequest request = requests.get(i);
+                NDManager owner = owners.get(i);
+                UnetConditions unconditional = !request.classifierFree() ? null
+                        : request.zeroNegative() ? zeros(encoded, owner) : rowOf(encoded, row++, owner);
+                conditioning.add(new TextConditioning(rowOf(encoded, row++, owner), unconditional));
             }
         }
         return conditioning;
     }
 
-    private static NDArray rowOf(NDArray hidden, int row, NDManager owner) {
-        NDArray slice = hidden.get("{}:{}", row, row + 1);
-        slice.attach(owner);
-        return slice;
+    /** Row {@code row} of the hidden states, and of the pooled embeddings where there are any, moved to {@code owner}. */
+    private static UnetConditions rowOf(PromptEncoder.EncodedText encoded, int row, NDManager owner) {
+        List<NDArray> inputs = new ArrayList<>();
+        inputs.add(encoded.hidden().get("{}:{}", row, row + 1));
+        if (encoded.pooled() != null) {
+            inputs.add(encoded.pooled().get("{}:{}", row, row + 1));
+        }
+        inputs.forEach(input -> input.attach(owner));
+        return new UnetConditions(inputs);
+    }
+
+    /** A row of zeros in place of each of {@link #rowOf}'s. */
+    private static UnetConditions zeros(PromptEncoder.EncodedText encoded, NDManager owner) {
+        Shape hidden = encoded.hidden().getShape();
+        List<NDArray> inputs = new ArrayList<>();
+        inputs.add(owner.zeros(new Shape(1, hidden.get(1), hidden.get(2))));
+        if (encoded.pooled() != null) {
+            inputs.add(owner.zeros(new Shape(1, encoded.pooled().getShape().get(1))));
+        }
+        return new UnetConditions(inputs);
     }
 
     /**
@@ -79,15 +103,25 @@ public final class LatentDiffusion {
         Shape latentShape = spec.latentShape(1, request.width(), request.height());
         Sampler sampler = samplers.create(request.sampler(), request.eta());
         ImageStart start = ImageStart.of(request, spec, encoder, manager);
+        TextConditioning rows = spec.textTimeConditioning() ? withTimeIds(text, request, manager) : text;
         List<DenoisingImage> images = new ArrayList<>();
         for (long seed : request.seeds()) {
             Trajectory trajectory = request.init() == null
                     ? sampler.start(request.steps())
                     : sampler.start(request.steps(), request.init().strength());
-            images.add(new DenoisingImage(seed, trajectory, request.guidanceScale(), text.conditional(),
-                    text.unconditional(), manager, latentShape, start));
+            images.add(new DenoisingImage(seed, trajectory, request.guidanceScale(), rows.conditional(),
+                    rows.unconditional(), manager, latentShape, start));
         }
         return images;
+    }
+
+    /** SDXL's rows: the text's, then the six time ids; the negative row takes the prompt's, as diffusers' does. */
+    private static TextConditioning withTimeIds(TextConditioning text, GenerationRequest request, NDManager manager) {
+        SizeConditioning sizes = request.sizes() != null ? request.sizes()
+                : SizeConditioning.of(request.width(), request.height());
+        List<NDArray> timeIds = List.of(manager.create(sizes.timeIds(), new Shape(1, 6)));
+        return new TextConditioning(text.conditional().with(timeIds),
+                text.unconditional() == null ? null : text.unconditional().with(timeIds));
     }
 
     /** One guided denoising step of {@code images}, all of one latent shape, in one U-Net call. */

@@ -1,12 +1,10 @@
 package io.stipple.pipeline;
 
-import ai.djl.ndarray.NDArray;
-
 /**
- * What one request's text gives the U-Net, shared by the request's images.
+ * What one request's text gives the U-Net, shared by the request's images: the prompt's row and, with
+ * classifier-free guidance, the negative prompt's.
  *
- * @param conditional   the prompt's hidden states [1, L, D]
- * @param unconditional the negative prompt's, or null when the request has no unconditional row
+ * @param unconditional null when the request has no unconditional row
  */
-public record TextConditioning(NDArray conditional, NDArray unconditional) {
+public record TextConditioning(UnetConditions conditional, UnetConditions unconditional) {
 }

@@ -254,7 +254,13 @@ class GenerateApiTest {
                 bad("eta with a non-ddim sampler", body("prompt", PROMPT, "sampler", "euler_a", "eta", 0.5), "eta",
                         "only used by the ddim sampler"),
                 bad("no images", body("prompt", PROMPT, "num_images", 0), "num_images", "between 1 and 8, got 0"),
-                bad("too many images", body("prompt", PROMPT, "num_images", 9), "num_images", "got 9"));
+                bad("too many images", body("prompt", PROMPT, "num_images", 9), "num_images", "got 9"),
+                bad("clip skip on an export without it", body("prompt", PROMPT, "clip_skip", 1), "clip_skip",
+                        "the model \"tiny-fixture\" was exported without clip skip (its pipeline.json has no "
+                                + "max_clip_skip); re-export it to skip text-encoder layers"),
+                bad("size conditioning on a model without it", body("prompt", PROMPT, "original_size", List.of(64, 64)),
+                        "original_size", "original_size applies only to models with SDXL's size conditioning, not to "
+                                + "\"tiny-fixture\""));
     }
 
     private static Arguments bad(String name, String json, String field, String detailPart) {
@@ -388,6 +394,8 @@ class GenerateApiTest {
         assertEquals(30.0, limits.get("max_guidance_scale").asDouble());
         assertEquals(8, limits.get("max_images").asInt());
         assertEquals(2000, limits.get("max_prompt_length").asInt());
+        assertEquals(0, limits.get("max_clip_skip").asInt());
+        assertFalse(model.get("size_conditioning").asBoolean());
         List<String> samplers = new ArrayList<>();
         model.get("samplers").forEach(name -> samplers.add(name.asString()));
         assertEquals(List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm"), samplers);

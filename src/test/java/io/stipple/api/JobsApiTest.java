@@ -6,29 +6,32 @@ import static io.stipple.testing.StippleHttp.body;
 import static io.stipple.testing.StippleHttp.json;
 import static io.stipple.testing.StippleHttp.png;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
+import io.stipple.engine.HeldDevice;
 import io.stipple.testing.StippleHttp.Event;
 import io.stipple.testing.StippleHttp.EventStream;
 import io.stipple.testing.StippleHttp;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Set;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -37,7 +40,8 @@ import tools.jackson.databind.JsonNode;
  *
  * <p>With {@code stipple.batch.max-rows=2} one guided image fills the batch, so a long "blocker" job
  * keeps every later job in the queue until the blocker is cancelled: that makes queued states and the
- * start of a job observable without racing the (fast) tiny model.
+ * start of a job observable without racing the (fast) tiny model. While a test needs the blocker, it holds the
+ * device, so the blocker cannot finish first on a fast machine either.
  */
 @SpringBootTest(webEnvironment = RANDOM_PORT, properties = {
         "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
@@ -48,9 +52,12 @@ import tools.jackson.databind.JsonNode;
 class JobsApiTest {
     private static final String PROMPT = "a red circle on a blue background";
     private static final String PNG_DATA_URL = "data:image/png;base64,";
+    private static final Duration PATIENCE = Duration.ofSeconds(20);
 
     @LocalServerPort
     int port;
+    @Autowired
+    ApplicationContext context;
 
     private StippleHttp http;
 
@@ -90,42 +97,28 @@ class JobsApiTest {
     }
 
     private JsonNode awaitStatus(String id, String status) {
-        long deadline = System.nanoTime() + 20_000_000_000L;
-        JsonNode job = job(id);
-        while (!job.get("status").asString().equals(status)) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("job " + id + " never became " + status + ": " + job);
-            }
-            sleep(10);
-            job = job(id);
-        }
-        return job;
+        return await("job " + id + " is " + status).atMost(PATIENCE).pollInterval(Duration.ofMillis(5))
+                .until(() -> job(id), job -> job.get("status").asString().equals(status));
     }
 
-    private static void await(BooleanSupplier condition, String what) {
-        long deadline = System.nanoTime() + 10_000_000_000L;
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("timed out waiting until " + what);
-            }
-            sleep(20);
-        }
-    }
+    /**
+     * A running job that keeps every later job in the queue. The test holds the device from the moment it runs,
+     * so it runs until the test lets go, however fast the machine; closing it cancels it and lets go.
+     */
+    private final class Blocker implements AutoCloseable {
+        final String id;
+        private final HeldDevice device = HeldDevice.hold(context);
 
-    private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+        Blocker() {
+            id = submit("prompt", "a blocker", "width", 256, "height", 256, "steps", 150, "seed", 1);
+            device.releaseUntil(() -> job(id).get("status").asString().equals("running"));
         }
-    }
 
-    /** A job that occupies the worker (about 1.5 s if left alone), running once this returns. */
-    private String startBlocker() {
-        String id = submit("prompt", "a blocker", "width", 256, "height", 256, "steps", 150, "seed", 1);
-        awaitStatus(id, "running");
-        return id;
+        @Override
+        public void close() {
+            cancelQuietly(id);
+            device.close();
+        }
     }
 
     private void cancelQuietly(String id) {
@@ -194,10 +187,9 @@ class JobsApiTest {
 
     @Test
     void eventsFollowAJobFromTheQueueThroughItsStepsToItsResult() {
-        String blocker = startBlocker();
         String id;
         List<Event> events;
-        try {
+        try (Blocker blocker = new Blocker()) {
             id = submit("prompt", PROMPT, "seed", 11); // the fixture's default: 20 steps
             JsonNode queued = job(id);
             assertEquals("queued", queued.get("status").asString());
@@ -208,11 +200,9 @@ class JobsApiTest {
                 Event first = stream.next();
                 assertEquals("queued", first.name());
                 assertEquals(1, first.data().get("queue_position").asInt());
-                cancelQuietly(blocker);
+                blocker.close();
                 events = rest(stream);
             }
-        } finally {
-            cancelQuietly(blocker);
         }
 
         assertFalse(events.isEmpty(), "no events after queued");
@@ -260,9 +250,8 @@ class JobsApiTest {
 
     @Test
     void aClientThatHangsUpIsUnsubscribed() {
-        await(() -> openStreams() == 0, "no stream is open");
-        String blocker = startBlocker();
-        try {
+        await("no stream is open").atMost(PATIENCE).until(() -> openStreams() == 0);
+        try (Blocker blocker = new Blocker()) {
             String id = submit("prompt", PROMPT, "steps", 4, "seed", 9);
             try (EventStream stream = http.events("/v1/jobs/" + id + "/events")) {
                 assertEquals("queued", stream.next().name());
@@ -270,28 +259,29 @@ class JobsApiTest {
             }
             // Nothing happens to the queued job meanwhile: the server notices the closed connection by itself
             // (Tomcat reports it to the emitter; failing that, the heartbeat's write fails).
-            await(() -> openStreams() == 0, "the stream of the departed client is closed");
+            await("the stream of the departed client is closed").atMost(PATIENCE).until(() -> openStreams() == 0);
             cancelQuietly(id);
-        } finally {
-            cancelQuietly(blocker);
         }
     }
 
     // --- cancellation --------------------------------------------------------------------------------
 
+    /** The test holds the device while it deletes, so the job cannot finish first however fast the machine. */
     @Test
     void deleteStopsARunningJobAtItsNextStep() {
-        String id = submit("prompt", PROMPT, "width", 512, "height", 512, "steps", 150, "seed", 3);
-        awaitStatus(id, "running");
-
+        String id;
         List<Event> events;
-        try (EventStream stream = http.events("/v1/jobs/" + id + "/events")) {
-            assertEquals("progress", stream.next().name(), "a running job's stream starts with its progress");
-            HttpResponse<byte[]> deleted = http.delete("/v1/jobs/" + id);
-            assertEquals(202, deleted.statusCode(), () -> new String(deleted.body()));
-            String status = json(deleted).get("status").asString();
-            assertTrue(status.equals("running") || status.equals("cancelled"), status);
-            events = rest(stream);
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            id = submit("prompt", PROMPT, "width", 512, "height", 512, "steps", 150, "seed", 3);
+            device.releaseUntil(() -> job(id).get("status").asString().equals("running"));
+            try (EventStream stream = http.events("/v1/jobs/" + id + "/events")) {
+                assertEquals("progress", stream.next().name(), "a running job's stream starts with its progress");
+                HttpResponse<byte[]> deleted = http.delete("/v1/jobs/" + id);
+                assertEquals(202, deleted.statusCode(), () -> new String(deleted.body()));
+                assertEquals("running", json(deleted).get("status").asString(), "it leaves at its next step");
+                device.release();
+                events = rest(stream);
+            }
         }
         assertEquals("cancelled", events.get(events.size() - 1).name(), events::toString);
         events.subList(0, events.size() - 1).forEach(event -> assertEquals("progress", event.name()));
@@ -309,8 +299,7 @@ class JobsApiTest {
 
     @Test
     void deleteCancelsAQueuedJobAtOnce() {
-        String blocker = startBlocker();
-        try {
+        try (Blocker blocker = new Blocker()) {
             String id = submit("prompt", PROMPT, "steps", 4, "seed", 4);
             assertEquals("queued", job(id).get("status").asString());
 
@@ -324,8 +313,6 @@ class JobsApiTest {
                 assertNull(stream.next());
             }
             assertProblem(http.delete("/v1/jobs/" + id), 409, null, "already been cancelled");
-        } finally {
-            cancelQuietly(blocker);
         }
     }
 
@@ -333,11 +320,8 @@ class JobsApiTest {
 
     @Test
     void imagesExistOnlyOnceAJobHasSucceededAndWithinItsRange() {
-        String blocker = startBlocker();
-        try {
-            assertProblem(http.get("/v1/jobs/" + blocker + "/images/0"), 409, null, "is running");
-        } finally {
-            cancelQuietly(blocker);
+        try (Blocker blocker = new Blocker()) {
+            assertProblem(http.get("/v1/jobs/" + blocker.id + "/images/0"), 409, null, "is running");
         }
 
         String id = submit("prompt", PROMPT, "steps", 2, "seed", 8);
@@ -375,9 +359,8 @@ class JobsApiTest {
 
     @Test
     void aFullQueueRefusesJobsWithRetryAfter() {
-        String blocker = startBlocker();
         List<String> waiting = new ArrayList<>();
-        try {
+        try (Blocker blocker = new Blocker()) {
             waiting.add(submit("prompt", PROMPT, "steps", 2));
             waiting.add(submit("prompt", PROMPT, "steps", 2));
             HttpResponse<byte[]> refused = post(body("prompt", PROMPT, "steps", 2));
@@ -385,7 +368,6 @@ class JobsApiTest {
             assertTrue(refused.headers().firstValue("Retry-After").orElseThrow().matches("[1-9][0-9]*"));
         } finally {
             waiting.forEach(this::cancelQuietly);
-            cancelQuietly(blocker);
         }
     }
 }

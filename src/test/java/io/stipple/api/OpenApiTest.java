@@ -44,7 +44,8 @@ class OpenApiTest {
     private static final String ONE_PIXEL_PNG =
             "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
     private static final List<String> WIRE_NAMES = List.of("prompt", "negative_prompt", "width", "height", "steps",
-            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model");
+            "guidance_scale", "sampler", "eta", "seed", "num_images", "init_image", "strength", "mask_image", "model",
+            "clip_skip", "original_size", "crops_coords_top_left", "target_size");
 
     @LocalServerPort
     int port;
@@ -183,7 +184,7 @@ class OpenApiTest {
         }
         assertEquals(List.of("width>=", "width<=", "height>=", "height<=", "steps>=", "steps<=", "guidance_scale>=",
                 "guidance_scale<=", "eta>=", "eta<=", "seed>=", "seed<=", "num_images>=", "num_images<=", "strength>=",
-                "strength<="), bounded);
+                "strength<=", "clip_skip>=", "clip_skip<="), bounded);
     }
 
     /** One field's value, with what the field needs beside it: strength applies only to an init image. */

@@ -10,6 +10,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineDirectory;
 import io.stipple.pipeline.DenoisingImage;
+import io.stipple.pipeline.UnetConditions;
 import io.stipple.pipeline.GuidanceEmbedding;
 import io.stipple.pipeline.GuidedStep;
 import io.stipple.sampling.SamplerCatalog;
@@ -74,8 +75,8 @@ class StepBenchmark {
             for (int round = 0; round < ROUNDS; round++) {
                 List<DenoisingImage> images = new ArrayList<>();
                 for (int i = 0; i < count; i++) {
-                    images.add(new DenoisingImage(i, samplers.create("ddim", 0).start(STEPS), 3.0, text, text,
-                            manager.newSubManager(), latent, null));
+                    images.add(new DenoisingImage(i, samplers.create("ddim", 0).start(STEPS), 3.0, UnetConditions.of(text),
+                            UnetConditions.of(text), manager.newSubManager(), latent, null));
                 }
                 for (int s = 0; s < STEPS; s++) {
                     long start = System.nanoTime();
@@ -88,8 +89,8 @@ class StepBenchmark {
                 if (round == ROUNDS - 1) {
                     List<DenoisingImage> fresh = new ArrayList<>();
                     for (int i = 0; i < count; i++) {
-                        fresh.add(new DenoisingImage(i, samplers.create("ddim", 0).start(STEPS), 3.0, text, text,
-                                manager.newSubManager(), latent, null));
+                        fresh.add(new DenoisingImage(i, samplers.create("ddim", 0).start(STEPS), 3.0,
+                                UnetConditions.of(text), UnetConditions.of(text), manager.newSubManager(), latent, null));
                     }
                     opsBeside = operations(() -> step.run(fresh))
                             - operations(() -> pipeline.unet().forward(unetInputs).forEach(NDArray::close));

@@ -18,11 +18,17 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 
-/** A cancelled job, or one whose client hung up, gives its rows back at once. */
+/**
+ * A cancelled job, or one whose client hung up, gives its rows back at the worker's next step boundary. The test
+ * holds the device while it cancels, so the job cannot finish first however fast the machine, and counts the
+ * steps the job takes before it leaves.
+ */
 @EngineTest
 class CancellationTest {
     private static final String ACTIVE_ROWS = "stipple.active.rows";
@@ -32,6 +38,8 @@ class CancellationTest {
     GenerationService service;
     @Autowired
     MeterRegistry registry;
+    @Autowired
+    ApplicationContext context;
     @LocalServerPort
     int port;
 
@@ -39,55 +47,59 @@ class CancellationTest {
     void cancelledQueuedJobEndsAtOnceAndRunningJobLeavesAtTheNextStep() {
         double cancelledBefore = count(registry, CANCELLATIONS);
         Job running = occupyAllRows(service);
-        Job queued = service.submit(slow(1, 1), EngineTesting.CLIENT);
-        assertEquals(1, service.queuePosition(queued));
-        assertEquals(16, gauge(registry, ACTIVE_ROWS));
+        int cancelledAtStep;
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            Job queued = service.submit(slow(1, 1), EngineTesting.CLIENT);
+            assertEquals(1, service.queuePosition(queued));
+            assertEquals(16, gauge(registry, ACTIVE_ROWS));
 
-        assertTrue(service.cancel(queued));
-        assertEquals(JobStatus.CANCELLED, queued.status(), "a queued job is cancelled before cancel returns");
-        assertInstanceOf(JobCancelledException.class, failure(queued, Duration.ZERO));
-        assertEquals(0, service.queuePosition(queued));
-        assertEquals(cancelledBefore + 1, count(registry, CANCELLATIONS));
+            assertTrue(service.cancel(queued));
+            assertEquals(JobStatus.CANCELLED, queued.status(), "a queued job is cancelled before cancel returns");
+            assertInstanceOf(JobCancelledException.class, failure(queued, Duration.ZERO));
+            assertEquals(0, service.queuePosition(queued));
+            assertEquals(cancelledBefore + 1, count(registry, CANCELLATIONS));
 
-        long cancelledAt = System.nanoTime();
-        assertTrue(service.cancel(running));
+            cancelledAtStep = running.step();
+            assertTrue(service.cancel(running));
+            assertFalse(running.completion().isDone(), "a running job is answered once its rows are free");
+        }
         // The worker releases the rows before it completes the job's future, so once the future has
         // failed the gauge must already read 0.
-        assertInstanceOf(JobCancelledException.class, failure(running, Duration.ofSeconds(1)));
-        double millis = (System.nanoTime() - cancelledAt) / 1e6;
+        assertInstanceOf(JobCancelledException.class, failure(running, PATIENCE));
         assertEquals(0, gauge(registry, ACTIVE_ROWS));
         assertEquals(0, gauge(registry, "stipple.active.images"));
         assertEquals(JobStatus.CANCELLED, running.status());
-        assertTrue(running.step() < running.steps(), "cancelled at step " + running.step());
+        assertTrue(running.step() <= cancelledAtStep + 1,
+                "cancelled at step " + cancelledAtStep + ", left after step " + running.step());
         assertMetersSoon(() -> assertEquals(cancelledBefore + 2, count(registry, CANCELLATIONS)));
         assertFalse(service.cancel(running), "a finished job cannot be cancelled again");
-        System.out.printf("A running 150-step 256x256 job of 8 images left %.0f ms after cancel, at step %d%n",
-                millis, running.step());
     }
 
     @Test
     void clientHangingUpCancelsItsJob() throws Exception {
         double cancelledBefore = count(registry, CANCELLATIONS);
-        byte[] body = "{\"prompt\": \"a slow one\", \"width\": 256, \"height\": 256, \"steps\": 150, \"seed\": 1}"
+        byte[] body = "{\"prompt\": \"a hung-up one\", \"width\": 256, \"height\": 256, \"steps\": 150, \"seed\": 1}"
                 .getBytes(StandardCharsets.UTF_8);
-        long hungUpAt;
-        try (Socket socket = new Socket("localhost", port)) {
+        Job job;
+        try (HeldDevice device = HeldDevice.hold(context); Socket socket = new Socket("localhost", port)) {
             OutputStream out = socket.getOutputStream();
             out.write(("POST /generate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Accept: image/png\r\nContent-Length: " + body.length + "\r\n\r\n")
                     .getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
-            await().atMost(PATIENCE).pollInterval(Duration.ofMillis(10))
-                    .until(() -> gauge(registry, ACTIVE_ROWS) > 0);
-            hungUpAt = System.nanoTime();
-        }
+            job = await().atMost(PATIENCE).until(() -> service.unfinished().stream()
+                    .filter(admitted -> admitted.request().prompt().equals("a hung-up one")).findFirst(),
+                    Optional::isPresent).orElseThrow();
+            device.releaseUntil(() -> job.step() >= 1);
 
-        // Nothing completes for the test to wait on: the server notices the closed socket by probing it.
-        await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(10))
-                .until(() -> count(registry, CANCELLATIONS) == cancelledBefore + 1
-                        && gauge(registry, ACTIVE_ROWS) == 0);
-        System.out.printf("The job of a client that hung up left %.0f ms later%n",
-                (System.nanoTime() - hungUpAt) / 1e6);
+            socket.close();
+            // Nothing completes for the test to wait on: the server notices the closed socket by probing it.
+            await().atMost(PATIENCE).until(job::cancelRequested);
+            assertEquals(JobStatus.RUNNING, job.status());
+        }
+        await().atMost(PATIENCE).until(() -> count(registry, CANCELLATIONS) == cancelledBefore + 1
+                && gauge(registry, ACTIVE_ROWS) == 0);
+        assertEquals(JobStatus.CANCELLED, job.status());
     }
 }

@@ -27,6 +27,7 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 
 /**
  * The engine's meters, read from the registry and scraped from {@code /actuator/prometheus}. Failures
@@ -42,6 +43,8 @@ class EngineMetricsTest {
     MeterRegistry registry;
     @Autowired
     StippleProperties properties;
+    @Autowired
+    ApplicationContext context;
     @LocalServerPort
     int port;
 
@@ -81,16 +84,18 @@ class EngineMetricsTest {
             result(service.submit(request("metered", 32, 32, 4, 5.0, sampler, 1), EngineTesting.CLIENT));
         }
         Job blocker = occupyAllRows(service);
-        List<Job> queued = new ArrayList<>();
-        for (int i = 0; i < capacity; i++) {
-            queued.add(service.submit(request("waiting", 4, i), EngineTesting.CLIENT));
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            List<Job> queued = new ArrayList<>();
+            for (int i = 0; i < capacity; i++) {
+                queued.add(service.submit(request("waiting", 4, i), EngineTesting.CLIENT));
+            }
+            assertThrows(QueueFullException.class, () -> service.submit(request("one too many", 4, 99), EngineTesting.CLIENT));
+            assertEquals(capacity, gauge(registry, "stipple.queue.depth"));
+            assertEquals(8, gauge(registry, "stipple.active.images"));
+            assertEquals(16, gauge(registry, "stipple.active.rows"));
+            queued.forEach(service::cancel);
+            service.cancel(blocker);
         }
-        assertThrows(QueueFullException.class, () -> service.submit(request("one too many", 4, 99), EngineTesting.CLIENT));
-        assertEquals(capacity, gauge(registry, "stipple.queue.depth"));
-        assertEquals(8, gauge(registry, "stipple.active.images"));
-        assertEquals(16, gauge(registry, "stipple.active.rows"));
-        queued.forEach(service::cancel);
-        service.cancel(blocker);
         failure(blocker, PATIENCE);
         assertEquals(0, gauge(registry, "stipple.queue.depth"));
         assertEquals(0, gauge(registry, "stipple.active.images"));

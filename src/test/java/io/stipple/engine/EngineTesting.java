@@ -11,12 +11,16 @@ import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.stipple.model.PipelineDirectory;
+import io.stipple.model.TestPipelines;
 import io.stipple.pipeline.GeneratedImage;
 import io.stipple.testing.Png;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.Guidance;
 import io.stipple.pipeline.GenerationResult;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +31,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import java.util.stream.LongStream;
 import org.awaitility.core.ThrowingRunnable;
+import org.springframework.context.ApplicationContext;
+import org.springframework.test.context.DynamicPropertyRegistry;
 
 /** Requests, waits, image comparison and meter readings that the engine tests share. */
 final class EngineTesting {
@@ -38,6 +44,20 @@ final class EngineTesting {
     static final String TINY = "tiny-fixture";
 
     private EngineTesting() {
+    }
+
+    /**
+     * Serves the tiny fixture alone, with src/tools/fixture/make_faulty_parts.py's text encoder and U-Net: a prompt
+     * with "pink" makes the U-Net raise, "gray" run out of memory in calls of more than 4 rows, "brown" run each
+     * call hundreds of times over; other prompts get the fixture's own outputs.
+     */
+    static void serveFaultyTiny(DynamicPropertyRegistry properties) throws IOException {
+        Path directory = TestPipelines.copyTiny(Files.createTempDirectory("stipple-faulty"));
+        TestPipelines.swapIn(directory, "text_encoder_marking.pt", PipelineDirectory.TEXT_ENCODER);
+        TestPipelines.swapIn(directory, "unet_faulty.pt", PipelineDirectory.UNET);
+        TestPipelines.swapIn(directory, "vae_decoder_hungry.pt", PipelineDirectory.VAE_DECODER);
+        properties.add("stipple.model-dir", directory::toString);
+        properties.add("stipple.embedded-models", () -> "false");
     }
 
     static GenerationRequest request(String prompt, int width, int height, int steps, double guidance, String sampler,
@@ -57,16 +77,16 @@ final class EngineTesting {
     }
 
     /**
-     * A request that runs for seconds on the tiny model (150 steps at 256×256, about 10 ms a step for one
-     * image), long enough to still be running whenever a test acts on it.
+     * A request of many steps on the tiny model (150 steps at 256×256, about 10 ms a step for one image); a test
+     * that needs it still running when it acts on it holds the device ({@link HeldDevice}) once it runs.
      */
     static GenerationRequest slow(long seed, int images) {
         return request("a slow one", 256, 256, 150, 5.0, "ddim", seed, images);
     }
 
     /**
-     * Submits a job of eight guided images, which fills the default 16 rows, and waits until it runs: jobs
-     * submitted after it wait in the queue until it is cancelled.
+     * Submits a job of eight guided images, which fills the default 16 rows, and waits until it has stepped: jobs
+     * submitted after it wait in the queue until it ends.
      */
     static Job occupyAllRows(GenerationService service) {
         Job job = service.submit(slow(1000, 8), CLIENT);
@@ -75,15 +95,15 @@ final class EngineTesting {
     }
 
     /**
-     * Submits a request that waits in the queue, behind a job holding every row, while {@code whileQueued}
-     * runs (to subscribe to it before anything happens), then lets it run.
+     * Submits a request that waits in the queue, while the test holds the device, until {@code whileQueued} has run
+     * (to subscribe to it before anything happens), then lets it run.
      */
-    static Job submitHeldBack(GenerationService service, GenerationRequest request, Consumer<Job> whileQueued) {
-        Job blocker = occupyAllRows(service);
-        Job job = service.submit(request, CLIENT);
-        whileQueued.accept(job);
-        service.cancel(blocker);
-        return job;
+    static Job submitHeldBack(ApplicationContext context, GenerationRequest request, Consumer<Job> whileQueued) {
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            Job job = context.getBean(GenerationService.class).submit(request, CLIENT);
+            whileQueued.accept(job);
+            return job;
+        }
     }
 
     /** Waits until the job has completed {@code step} steps; fails if it ends first. */
@@ -168,7 +188,7 @@ final class EngineTesting {
      * completes the job's future, so a test that has seen the future may read the meter too early.
      */
     static void assertMetersSoon(ThrowingRunnable assertions) {
-        await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(5)).untilAsserted(assertions);
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(5)).untilAsserted(assertions);
     }
 
     static double gauge(MeterRegistry registry, String name) {

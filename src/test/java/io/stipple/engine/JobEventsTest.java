@@ -19,6 +19,7 @@ import java.util.function.Consumer;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationContext;
 
 /** What a subscriber to a job hears: its place in the queue, ordered progress with previews, one ending. */
 @EngineTest
@@ -30,11 +31,13 @@ class JobEventsTest {
 
     @Autowired
     GenerationService service;
+    @Autowired
+    ApplicationContext context;
 
     /** The events a recording subscriber hears, subscribed after {@code alsoListening}. */
     private List<JobEvent> eventsOf(GenerationRequest request, Consumer<JobEvent> alsoListening) {
         List<JobEvent> events = Collections.synchronizedList(new ArrayList<>());
-        Job job = submitHeldBack(service, request, queued -> {
+        Job job = submitHeldBack(context, request, queued -> {
             queued.subscribe(alsoListening);
             events.add(service.subscribe(queued, events::add));
         });

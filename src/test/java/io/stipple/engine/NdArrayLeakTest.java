@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationContext;
 
 /**
  * Every tensor the engine makes is freed with the step, the job or the batch that made it: the numbers of
@@ -31,6 +32,8 @@ class NdArrayLeakTest {
 
     @Autowired
     GenerationService service;
+    @Autowired
+    ApplicationContext context;
     @Autowired
     MeterRegistry registry;
 
@@ -69,7 +72,7 @@ class NdArrayLeakTest {
         // Progress without a preview is published on the worker between two steps, when no step's
         // temporaries exist; the multistep sampler keeps one tensor from step to step, and replaces it.
         Map<Integer, List<Integer>> liveAtStep = new ConcurrentHashMap<>();
-        Job job = submitHeldBack(service, request("a long one", 64, 64, 60, 5.0, "dpmpp_2m", 1),
+        Job job = submitHeldBack(context, request("a long one", 64, 64, 60, 5.0, "dpmpp_2m", 1),
                 queued -> queued.subscribe(event -> {
                     if (event instanceof JobEvent.Progress progress && progress.previewPng() == null) {
                         liveAtStep.putIfAbsent(progress.step(), List.of(liveNdArrays(), liveNdManagers()));

@@ -3,51 +3,46 @@ package io.stipple.engine;
 import static io.stipple.engine.EngineTesting.PATIENCE;
 import static io.stipple.engine.EngineTesting.count;
 import static io.stipple.engine.EngineTesting.failure;
-import static io.stipple.engine.EngineTesting.slow;
+import static io.stipple.engine.EngineTesting.request;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.context.ApplicationContext;
 
-/** An engine with room for one running job and one waiting refuses the next, saying when to retry. */
+/**
+ * An engine whose queue holds one job refuses the next, saying when to retry. The test holds the device, so the
+ * worker cannot take the first job from the queue before the second comes.
+ */
 @SpringBootTest(properties = {
         "stipple.model-dir=src/test/resources/pipelines/tiny", "stipple.embedded-models=false",
-        "stipple.queue.capacity=1",
-        "stipple.batch.max-rows=2"})
+        "stipple.queue.capacity=1"})
 class QueueFullTest {
     @Autowired
     GenerationService service;
     @Autowired
     MeterRegistry registry;
+    @Autowired
+    ApplicationContext context;
 
     @Test
     void fullQueueRefusesWithRetryAfterAndCountsTheRejection() {
         double rejectedBefore = count(registry, "stipple.rejections", "reason", "queue_full");
-        List<Job> admitted = new ArrayList<>();
-        QueueFullException refused = null;
-        // Whether the second or the third job is refused depends on whether the worker has taken the
-        // first one from the queue yet.
-        while (refused == null && admitted.size() < 3) {
-            try {
-                admitted.add(service.submit(slow(admitted.size(), 1), EngineTesting.CLIENT));
-            } catch (QueueFullException e) {
-                refused = e;
-            }
-        }
+        Job waiting;
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            waiting = service.submit(request("waiting", 4, 1), EngineTesting.CLIENT);
+            QueueFullException refused = assertThrows(QueueFullException.class,
+                    () -> service.submit(request("one too many", 4, 2), EngineTesting.CLIENT));
 
-        assertNotNull(refused, admitted.size() + " jobs admitted into a queue of one");
-        assertTrue(refused.retryAfterSeconds() >= 1, "Retry-After " + refused.retryAfterSeconds());
-        assertTrue(refused.getMessage().contains("queue is full"), refused.getMessage());
-        assertEquals(rejectedBefore + 1, count(registry, "stipple.rejections", "reason", "queue_full"));
-        for (Job job : admitted) {
-            service.cancel(job);
-            failure(job, PATIENCE);
+            assertTrue(refused.retryAfterSeconds() >= 1, "Retry-After " + refused.retryAfterSeconds());
+            assertTrue(refused.getMessage().contains("queue is full"), refused.getMessage());
+            assertEquals(rejectedBefore + 1, count(registry, "stipple.rejections", "reason", "queue_full"));
+            service.cancel(waiting);
         }
+        failure(waiting, PATIENCE);
     }
 }

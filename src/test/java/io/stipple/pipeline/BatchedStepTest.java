@@ -60,7 +60,7 @@ class BatchedStepTest {
             List<DenoisingImage> batch = new ArrayList<>();
             for (Walk walk : WALKS) {
                 batch.add(new DenoisingImage(walk.seed, samplers.create(walk.sampler, walk.eta).start(walk.steps),
-                        walk.guidance, context, null, manager.newSubManager(), SHAPE, null));
+                        walk.guidance, UnetConditions.of(context), null, manager.newSubManager(), SHAPE, null));
             }
             GuidedStep step = new GuidedStep(pipeline.unet(), GuidanceEmbedding.of(pipeline.spec()));
             while (batch.stream().anyMatch(image -> !image.trajectory().finished())) {

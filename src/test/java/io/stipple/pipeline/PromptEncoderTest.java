@@ -99,7 +99,7 @@ class PromptEncoderTest {
     @Test
     void encodeGivesOneRowOfHiddenStatesPerPrompt() {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
-            NDArray hidden = encoder.encode(manager, List.of("a cat", "a dog", "a cat"));
+            NDArray hidden = encoder.encode(manager, List.of("a cat", "a dog", "a cat")).hidden();
 
             assertEquals(new Shape(3, LENGTH, 32), hidden.getShape());
             assertEquals(DataType.FLOAT32, hidden.getDataType());

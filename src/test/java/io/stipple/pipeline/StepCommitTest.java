@@ -49,11 +49,12 @@ class StepCommitTest {
         try (NDManager manager = NDManager.newBaseManager(Device.cpu())) {
             NDArray context = manager.zeros(new Shape(1, pipeline.spec().textMaxLength(), pipeline.hiddenSize()));
             GuidedStep step = new GuidedStep(pipeline.unet(), GuidanceEmbedding.of(pipeline.spec()));
+            UnetConditions text = UnetConditions.of(context);
             List<DenoisingImage> interrupted = images(manager, context);
             // An image whose blend fails after the U-Net call and after the others' updates: its mask has the wrong
             // shape, standing in for anything that fails there (running out of memory, say).
-            DenoisingImage failing = new DenoisingImage(9, samplers.create("ddim", 0).start(STEPS), 5.0, context,
-                    context, manager.newSubManager(), SHAPE,
+            DenoisingImage failing = new DenoisingImage(9, samplers.create("ddim", 0).start(STEPS), 5.0, text,
+                    text, manager.newSubManager(), SHAPE,
                     new ImageStart(manager.zeros(SHAPE), manager.ones(new Shape(1, 1, 3, 3)), null));
             step.run(interrupted);
             List<float[]> before = interrupted.stream().map(image -> image.latent().toFloatArray()).toList();
@@ -82,10 +83,11 @@ class StepCommitTest {
 
     /** A DPM-Solver++ image (stepped alone, with history) and an Euler ancestral one (drawing noise every step). */
     private static List<DenoisingImage> images(NDManager manager, NDArray context) {
+        UnetConditions text = UnetConditions.of(context);
         return List.of(
-                new DenoisingImage(1, samplers.create("dpmpp_2m", 0).start(STEPS), 5.0, context, context,
+                new DenoisingImage(1, samplers.create("dpmpp_2m", 0).start(STEPS), 5.0, text, text,
                         manager.newSubManager(), SHAPE, null),
-                new DenoisingImage(2, samplers.create("euler_a", 0).start(STEPS), 5.0, context, context,
+                new DenoisingImage(2, samplers.create("euler_a", 0).start(STEPS), 5.0, text, text,
                         manager.newSubManager(), SHAPE, null));
     }
 }

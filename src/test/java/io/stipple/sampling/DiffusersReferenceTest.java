@@ -13,6 +13,7 @@ import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.stipple.model.TorchScriptModule;
 import io.stipple.pipeline.DenoisingImage;
+import io.stipple.pipeline.UnetConditions;
 import io.stipple.pipeline.GuidedStep;
 import io.stipple.pipeline.ImageStart;
 import java.io.IOException;
@@ -250,7 +251,7 @@ class DiffusersReferenceTest {
                     new Shape(1, 1, 2));
             NDArray mask = c.mask() == null ? null : scope.create(c.mask(), shape);
             ImageStart start = new ImageStart(scope.create(c.original(), shape), mask, null);
-            try (DenoisingImage image = new DenoisingImage(0, stream, trajectory, 1.0, coefficients, null, scope,
+            try (DenoisingImage image = new DenoisingImage(0, stream, trajectory, 1.0, UnetConditions.of(coefficients), null, scope,
                     shape, start)) {
                 assertSamplesClose(c.noised(), image.latent().toFloatArray(), c.name() + ": the noised original");
                 GuidedStep step = new GuidedStep(linearUnet, Optional.empty());

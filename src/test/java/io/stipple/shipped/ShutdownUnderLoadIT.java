@@ -1,11 +1,13 @@
 package io.stipple.shipped;
 
 import static io.stipple.testing.StippleHttp.body;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.stipple.testing.StippleHttp;
+import java.io.IOException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
@@ -24,89 +26,104 @@ import org.junit.jupiter.api.Test;
  * problem for what the grace period cannot finish) before the process exits, including requests whose PNGs
  * are encoded while the JVM is already shutting down. A test context that is closed in-process cannot show
  * this: its JVM never runs its shutdown hooks.
+ *
+ * <p>What fits the grace period is decided by counting and by freezing the process, not by how fast the machine
+ * is: a quick request finishes once stopping has begun, then the process is stopped (SIGSTOP) until its grace
+ * period is over, so the long request cannot finish in it however fast the machine.
  */
 class ShutdownUnderLoadIT {
-    private static final Duration GRACE = Duration.ofSeconds(6);
+    /** Generous for one quick request, some forty small device turns, to finish once stopping has begun. */
+    private static final Duration GRACE = Duration.ofSeconds(10);
+    private static final Duration PATIENCE = Duration.ofSeconds(60);
+    /** Twelve quick requests of 20 steps are more steps than the long one's 150: while it runs, quick ones remain. */
+    private static final int QUICK = 12;
 
     @Test
     void everyAdmittedRequestIsAnsweredBeforeTheProcessExits() throws Exception {
-        try (ShippedJar jar = ShippedJar.start("--stipple.shutdown.grace=" + GRACE.toSeconds() + "s")) {
+        // Four rows: the long request's two and one quick request's two, so the quick ones run one after another
+        // beside it, taking turns with it one step each. The engine's component of readiness shows when it stops.
+        try (ShippedJar jar = ShippedJar.start("--stipple.shutdown.grace=" + GRACE.toSeconds() + "s",
+                "--stipple.batch.max-rows=4", "--management.endpoint.health.show-components=always")) {
             StippleHttp http = jar.http;
-            List<CompletableFuture<Answer>> answers = new ArrayList<>();
-            // One job far longer than the grace period (~20 s here), and quick default ones that take turns with
-            // it: they keep finishing, their PNGs encoded while the JVM is shutting down, until the grace ends.
-            answers.add(send(http, body("prompt", "a red circle", "width", 256, "height", 256, "steps", 150)));
+            CompletableFuture<HttpResponse<byte[]>> longOne = send(http,
+                    body("prompt", "a red circle", "width", 128, "height", 128, "steps", 150));
             // Running before the others come: while waiting, its work alone is over the queue's work bound.
             awaitHeld(http, 1, "stipple_active_images");
-            for (int i = 0; i < 12; i++) {
-                answers.add(send(http, body("prompt", "a blue square on a yellow background", "seed", i)));
+            List<CompletableFuture<HttpResponse<byte[]>>> quick = new ArrayList<>();
+            for (int i = 0; i < QUICK; i++) {
+                quick.add(send(http, body("prompt", "a blue square on a yellow background", "seed", i)));
             }
-            awaitHeld(http, answers.size(), "stipple_queue_depth", "stipple_active_images",
-                    "stipple_images_generated_total");
+            awaitHeld(http, 1 + QUICK, "stipple_queue_depth", "stipple_active_images", "stipple_images_generated_total");
 
-            long terminated = System.nanoTime();
             jar.terminate();
-            int exitCode = jar.awaitExit(GRACE.plusSeconds(60));
+            // Stopping has begun, and the grace period with it, once the engine reports itself down.
+            await().atMost(PATIENCE).until(() -> "DOWN".equals(StippleHttp.json(http.get("/actuator/health/readiness"))
+                    .at("/components/engine/status").asString("")));
+            long graceBegan = System.nanoTime();
+            double generatedWhenStopping = metric(http, "stipple_images_generated_total");
+            await().atMost(PATIENCE).until(() -> metric(http, "stipple_images_generated_total") > generatedWhenStopping);
+            signal(jar, "STOP");
+            try {
+                // The process reads its grace period from the system clock, so this one wait is for time itself.
+                await().atMost(GRACE.plus(PATIENCE)).until(() -> System.nanoTime() - graceBegan > GRACE.toNanos());
+            } finally {
+                signal(jar, "CONT");
+            }
+            int exitCode = jar.awaitExit(PATIENCE);
 
             Map<Integer, Integer> statuses = new TreeMap<>();
-            int answeredAfterSigterm = 0;
-            for (CompletableFuture<Answer> pending : answers) {
-                Answer answer;
-                try {
-                    answer = pending.get(10, TimeUnit.SECONDS);
-                } catch (ExecutionException e) {
-                    throw new AssertionError("a request got no answer: " + e.getCause() + "\n" + jar.log(), e);
-                }
-                HttpResponse<byte[]> response = answer.response();
+            for (CompletableFuture<HttpResponse<byte[]>> pending : quick) {
+                HttpResponse<byte[]> response = answer(pending, jar);
                 statuses.merge(response.statusCode(), 1, Integer::sum);
-                if (response.statusCode() == 503) {
-                    StippleHttp.assertProblem(response, 503, null, "shut down");
-                    assertTrue(response.headers().firstValue("Retry-After").isPresent());
-                } else {
+                if (response.statusCode() != 503) {
                     assertEquals(200, response.statusCode(), () -> new String(response.body()));
-                    if (answer.nanos() > terminated) {
-                        answeredAfterSigterm++;
-                    }
+                } else {
+                    assertShutDown(response);
                 }
             }
-            System.out.printf("SIGTERM with %d requests in flight: %s (%d images finished after SIGTERM); exit code %d%n",
-                    answers.size(), statuses, answeredAfterSigterm, exitCode);
-            assertTrue(answeredAfterSigterm >= 1, "work finishes during the grace period: " + statuses);
-            assertTrue(statuses.getOrDefault(503, 0) >= 1, "the long job cannot: " + statuses);
+            assertShutDown(answer(longOne, jar));
+            assertTrue(statuses.getOrDefault(200, 0) >= 1, "work finishes during the grace period: " + statuses);
+            System.out.printf("SIGTERM with %d requests in flight: the long one 503, the quick ones %s; exit code %d%n",
+                    1 + QUICK, statuses, exitCode);
             String log = jar.log();
             assertFalse(log.contains("Shutdown in progress"), log);
             assertFalse(log.contains(" ERROR "), log);
         }
     }
 
-    private record Answer(HttpResponse<byte[]> response, long nanos) {
+    private static CompletableFuture<HttpResponse<byte[]>> send(StippleHttp http, String json) {
+        return http.sendAsync(http.generateRequest(HttpRequest.BodyPublishers.ofString(json)));
     }
 
-    private static CompletableFuture<Answer> send(StippleHttp http, String json) {
-        return http.sendAsync(http.generateRequest(HttpRequest.BodyPublishers.ofString(json)))
-                .thenApply(response -> new Answer(response, System.nanoTime()));
+    private static HttpResponse<byte[]> answer(CompletableFuture<HttpResponse<byte[]>> pending, ShippedJar jar)
+            throws Exception {
+        try {
+            return pending.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new AssertionError("a request got no answer: " + e.getCause() + "\n" + jar.log(), e);
+        }
+    }
+
+    private static void assertShutDown(HttpResponse<byte[]> response) {
+        StippleHttp.assertProblem(response, 503, null, "shut down");
+        assertTrue(response.headers().firstValue("Retry-After").isPresent());
+    }
+
+    /** SIGSTOP freezes the process: none of its threads runs until SIGCONT, while the clock goes on. */
+    private static void signal(ShippedJar jar, String signal) throws IOException, InterruptedException {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(jar.pid())).inheritIO().start();
+        assertEquals(0, kill.waitFor(), "kill -" + signal);
     }
 
     /** Waits until the named gauges and counters add up to {@code requests}: queued, running or done. */
-    private static void awaitHeld(StippleHttp http, int requests, String... metricNames) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            String metrics = new String(http.get("/actuator/prometheus").body(), StandardCharsets.UTF_8);
-            double held = 0;
-            for (String name : metricNames) {
-                held += sum(metrics, name);
-            }
-            if (held >= requests) {
-                return;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the server did not hold " + requests + " requests in " + List.of(metricNames));
+    private static void awaitHeld(StippleHttp http, int requests, String... metricNames) {
+        await().atMost(PATIENCE).pollInterval(Duration.ofMillis(50))
+                .until(() -> List.of(metricNames).stream().mapToDouble(name -> metric(http, name)).sum() >= requests);
     }
 
     /** The sum of a Prometheus metric's series. */
-    private static double sum(String exposition, String name) {
-        return exposition.lines()
+    private static double metric(StippleHttp http, String name) {
+        return new String(http.get("/actuator/prometheus").body(), StandardCharsets.UTF_8).lines()
                 .filter(line -> line.startsWith(name + " ") || line.startsWith(name + "{"))
                 .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
                 .sum();

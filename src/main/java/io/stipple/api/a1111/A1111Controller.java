@@ -97,7 +97,25 @@ public class A1111Controller {
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
         return GenerateRequestBody.builder(body.prompt()).negativePrompt(body.negativePrompt())
                 .size(body.width(), body.height()).steps(body.steps()).guidanceScale(body.cfgScale())
-                .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint).build();
+                .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint)
+                .clipSkip(clipSkip(body.overrideSettings())).build();
+    }
+
+    /**
+     * A1111's {@code CLIP_stop_at_last_layers} N counts the last layer as 1, so N − 1 layers are skipped; the
+     * default, 1, skips none, and so also suits a model exported without clip skip.
+     */
+    private static Integer clipSkip(Map<String, Object> settings) {
+        Object layers = settings == null ? null : settings.get("CLIP_stop_at_last_layers");
+        if (layers == null) {
+            return null;
+        }
+        if (!(layers instanceof Number number) || number.doubleValue() != Math.rint(number.doubleValue())
+                || number.intValue() < 1) {
+            throw new InvalidRequestException("CLIP_stop_at_last_layers", "CLIP_stop_at_last_layers must be a whole "
+                    + "number of at least 1 (1: the last layer), got " + layers);
+        }
+        return number.intValue() == 1 ? null : number.intValue() - 1;
     }
 
     /** A checkpoint asked for by name selects that served model, as A1111 would load it; the validator refuses others. */

@@ -1,11 +1,11 @@
 package io.stipple.api.a1111;
 
-import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.springframework.boot.test.context.SpringBootTest.WebEnvironment.RANDOM_PORT;
 
 import io.micrometer.core.instrument.MeterRegistry;
+import io.stipple.engine.HeldDevice;
 import io.stipple.testing.StippleHttp;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
@@ -16,12 +16,14 @@ import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.ApplicationContext;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.json.JsonMapper;
 
@@ -30,9 +32,12 @@ import tools.jackson.databind.json.JsonMapper;
         "stipple.preview.every=1"})
 class A1111ApiTest {
     private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final Duration PATIENCE = Duration.ofSeconds(30);
 
     @LocalServerPort
     int port;
+    @Autowired
+    ApplicationContext context;
     @Autowired
     MeterRegistry registry;
 
@@ -96,19 +101,27 @@ class A1111ApiTest {
                 400, "unknown checkpoint \"v1-5-pruned.safetensors\"; served: tiny-fixture");
     }
 
+    /** The test holds the device once the job has made progress, so it is still running however fast the machine. */
     @Test
     void progressFollowsTheRunningJobAndInterruptEndsIt() throws Exception {
-        CompletableFuture<HttpResponse<byte[]>> slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                        StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
-        JsonNode progress = awaitProgress();
-        assertTrue(progress.get("progress").asDouble() > 0 && progress.get("progress").asDouble() < 1, progress.toString());
-        assertEquals(150, progress.at("/state/sampling_steps").asInt());
-        assertTrue(progress.get("eta_relative").asDouble() > 0, progress.toString());
-        assertTrue(png(progress.get("current_image").asString()).getWidth() > 0, "the latest preview");
+        CompletableFuture<HttpResponse<byte[]>> slow;
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
+                    .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
+            device.releaseUntil(() -> {
+                JsonNode progress = progress();
+                return progress.at("/state/sampling_step").asInt() >= 2 && !progress.get("current_image").isNull();
+            });
+            JsonNode progress = progress();
+            assertTrue(progress.get("progress").asDouble() > 0 && progress.get("progress").asDouble() < 1, progress.toString());
+            assertEquals(150, progress.at("/state/sampling_steps").asInt());
+            assertTrue(progress.get("eta_relative").asDouble() > 0, progress.toString());
+            assertTrue(png(progress.get("current_image").asString()).getWidth() > 0, "the latest preview");
 
-        assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
-        HttpResponse<byte[]> interrupted = slow.get();
+            assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
+        }
+        HttpResponse<byte[]> interrupted = slow.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         assertEquals(409, interrupted.statusCode(), new String(interrupted.body()));
         assertEquals(0, StippleHttp.json(http.get("/sdapi/v1/progress")).at("/state/job_count").asInt());
     }
@@ -117,29 +130,31 @@ class A1111ApiTest {
     @Test
     void previewsAreRenderedOnlyOnceAClientAsksForThem() throws Exception {
         double before = registry.get("stipple.previews").counter().count();
-        CompletableFuture<HttpResponse<byte[]>> slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
-                        StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
-        JsonNode progress = awaitProgress("?skip_current_image=true", 3);
-        assertTrue(progress.get("current_image").isNull());
-        assertEquals(before, registry.get("stipple.previews").counter().count(), "previews nobody asked for");
+        CompletableFuture<HttpResponse<byte[]>> slow;
+        try (HeldDevice device = HeldDevice.hold(context)) {
+            slow = http.sendAsync(http.request("/sdapi/v1/txt2img")
+                    .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(
+                            StippleHttp.body("prompt", "a slow one", "steps", 150, "width", 256, "height", 256))).build());
+            device.releaseUntil(() -> progress("?skip_current_image=true").at("/state/sampling_step").asInt() >= 3);
+            JsonNode progress = progress("?skip_current_image=true");
+            assertTrue(progress.get("current_image").isNull());
+            assertEquals(before, registry.get("stipple.previews").counter().count(), "previews nobody asked for");
 
-        awaitProgress("", progress.at("/state/sampling_step").asInt() + 2);
-        assertTrue(registry.get("stipple.previews").counter().count() > before, "previews once asked for");
-        assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
-        assertEquals(409, slow.get().statusCode());
+            int step = progress.at("/state/sampling_step").asInt();
+            device.releaseUntil(() -> progress("").at("/state/sampling_step").asInt() >= step + 2
+                    && !progress("").get("current_image").isNull());
+            assertTrue(registry.get("stipple.previews").counter().count() > before, "previews once asked for");
+            assertEquals(200, http.post("/sdapi/v1/interrupt", "").statusCode());
+        }
+        assertEquals(409, slow.get(PATIENCE.toSeconds(), TimeUnit.SECONDS).statusCode());
     }
 
-    private JsonNode awaitProgress() {
-        return awaitProgress("", 2);
+    private JsonNode progress() {
+        return progress("");
     }
 
-    /** Polls /progress until the job in hand has taken {@code step} steps (and has a preview, unless skipped). */
-    private JsonNode awaitProgress(String query, int step) {
-        return await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(20))
-                .until(() -> StippleHttp.json(http.get("/sdapi/v1/progress" + query)),
-                        progress -> progress.at("/state/sampling_step").asInt() >= step
-                                && (!progress.get("current_image").isNull() || !query.isEmpty()));
+    private JsonNode progress(String query) {
+        return StippleHttp.json(http.get("/sdapi/v1/progress" + query));
     }
 
     @Test
