@@ -93,7 +93,13 @@ def relative_error(out, ref) -> float:
 
 
 @torch.no_grad()
-def compare(saved: torch.jit.ScriptModule, eager: nn.Module,
+def outputs(module: nn.Module, cases: Dict[str, Tuple[torch.Tensor, ...]]) -> Dict[str, object]:
+    """The module's output per named input case."""
+    return {name: module(*inputs) for name, inputs in cases.items()}
+
+
+@torch.no_grad()
+def compare(saved: torch.jit.ScriptModule, expected: Dict[str, object],
             cases: Dict[str, Tuple[torch.Tensor, ...]]) -> Dict[str, float]:
-    """max |saved - eager| / max |eager| per named input case."""
-    return {name: relative_error(saved(*inputs), eager(*inputs)) for name, inputs in cases.items()}
+    """max |saved - expected| / max |expected| per named input case."""
+    return {name: relative_error(saved(*inputs), expected[name]) for name, inputs in cases.items()}
