@@ -150,8 +150,7 @@ def main(argv) -> int:
     log(f"scheduler: {scheduler['_class_name']}, {scheduler['prediction_type']}, "
         f"{scheduler['timestep_spacing']} spacing; family {family}; dtype {args.dtype}")
     exports = module_exports(parts, args.dtype)
-    log("parameters: " + ", ".join(f"{p.file[:-3]} {parameter_count(p.module):,d}" for p in exports
-                                   if p.file != "vae_encoder.pt").replace("vae_decoder", "vae"))
+    log("parameters: " + ", ".join(f"{p.file[:-3]} {parameter_count(p.module):,d}" for p in exports))
     xl = " XL" if parts.sdxl else ""
     spec = pipeline_spec(parts, name, args.description or f"Stable Diffusion{xl} checkpoint {name}"
                          f"{' (LCM-distilled U-Net)' if family == 'lcm' else ''}, exported from diffusers format "
