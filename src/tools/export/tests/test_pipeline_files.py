@@ -4,7 +4,7 @@ import unittest
 
 import support  # noqa: F401  (puts the exporter on sys.path)
 from checkpoint_weights import CheckpointError
-from pipeline_files import pipeline_json, scheduler_config
+from pipeline_files import checkpoint_sampler, pipeline_json, scheduler_config
 
 
 class PipelineFiles(unittest.TestCase):
@@ -34,6 +34,39 @@ class PipelineFiles(unittest.TestCase):
         # diffusers' LatentConsistencyModelPipeline.__call__: num_inference_steps=4, guidance_scale=8.5
         self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
                          (4, 8.5, "lcm"))
+
+    def test_sdxl_defaults_and_keys(self):
+        second = {"pad_token_id_2": 0, "addition_embed_type": "text_time", "force_zeros_for_empty_prompt": True}
+        spec = pipeline_json("n", "d", 4, 8, 0.13025, 77, 49407, 128, 3, "sdxl", 4, second_encoder=second,
+                             max_clip_skip=10, sampler="euler")
+        # StableDiffusionXLPipeline.__call__: num_inference_steps=50, guidance_scale=5.0
+        self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
+                         (50, 5.0, "euler"))
+        self.assertEqual((spec["default_width"], spec["size_multiple"], spec["max_clip_skip"]), (1024, 32, 10))
+        self.assertEqual({k: spec[k] for k in second}, second)
+        # a scheduler without a Stipple sampler keeps SDXL's euler; the other families keep theirs
+        self.assertEqual(pipeline_json("n", "d", 4, 8, 0.13025, 77, 0, 128, 3, "sdxl", 4)["default_sampler"], "euler")
+        self.assertEqual(pipeline_json("n", "d", 4, 8, 0.13025, 77, 0, 64, 4, "sd", 4, sampler="euler")
+                         ["default_sampler"], "dpmpp_2m")
+        self.assertNotIn("max_clip_skip", self.spec("sd"))
+
+    def test_checkpoint_sampler(self):
+        for config, sampler in (({"_class_name": "EulerDiscreteScheduler"}, "euler"),
+                                ({"_class_name": "EulerAncestralDiscreteScheduler"}, "euler_a"),
+                                ({"_class_name": "DDIMScheduler"}, "ddim"),
+                                ({"_class_name": "DPMSolverMultistepScheduler"}, "dpmpp_2m"),
+                                ({"_class_name": "DPMSolverMultistepScheduler", "use_karras_sigmas": True},
+                                 "dpmpp_2m_karras"),
+                                ({"_class_name": "PNDMScheduler"}, None)):
+            self.assertEqual(checkpoint_sampler(config), sampler, config)
+
+    def test_euler_options_the_server_lacks_are_refused(self):
+        for key, value in (("interpolation_type", "log_linear"), ("timestep_type", "continuous"),
+                           ("rescale_betas_zero_snr", True)):
+            with self.assertRaisesRegex(CheckpointError, f"^s: unsupported {key} = {value!r}"):
+                scheduler_config({"_class_name": "EulerDiscreteScheduler", key: value}, "s")
+        scheduler_config({"_class_name": "EulerDiscreteScheduler", "interpolation_type": "linear",
+                          "timestep_type": "discrete", "rescale_betas_zero_snr": False}, "s")
 
     def test_missing_keys_take_the_source_class_defaults(self):
         euler = scheduler_config({"_class_name": "EulerDiscreteScheduler", "prediction_type": "v_prediction",
