@@ -4,6 +4,7 @@ penultimate layers, the pooled text_embeds, clip skip, the U-Net's text_time con
 StableDiffusionXLPipeline.encode_prompt rebuilt from the exported encoders, both tokenizer files and the
 pipeline files."""
 
+import json
 import os
 import shutil
 import tempfile
@@ -13,7 +14,9 @@ import numpy as np
 import torch
 
 from support import REFERENCE, GoldenChecks, export, read_json, relative_error
+from safetensors_io import read_safetensors, write_safetensors
 from tokenizer_json_reader import encode
+from unet import guidance_scale_embedding
 
 UNET_INPUTS = ("sample", "timestep", "encoder_hidden_states", "text_embeds", "time_ids")
 
@@ -183,6 +186,38 @@ class SdxlTinyExport(GoldenChecks, unittest.TestCase):
         spec = read_json(os.path.join(out, "pipeline.json"))
         self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
                          (1, 0.0, "euler_a"))
+
+    def test_lcm_sdxl_takes_timestep_cond_last(self):
+        # LCM-SDXL: a text_time U-Net with time_cond_proj_dim and an LCMScheduler config
+        checkpoint = os.path.join(self.tmp, "lcm-sdxl")
+        shutil.copytree(os.path.join(self.reference, "checkpoint"), checkpoint)
+        for root, dirs, files in os.walk(checkpoint):
+            for name in dirs + files:
+                os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+        for file, changes in (("unet/config.json", {"time_cond_proj_dim": 256}),
+                              ("scheduler/scheduler_config.json", {"_class_name": "LCMScheduler"})):
+            config = read_json(os.path.join(checkpoint, file))
+            config.update(changes)
+            with open(os.path.join(checkpoint, file), "w") as f:
+                json.dump(config, f)
+        weights = os.path.join(checkpoint, "unet", "diffusion_pytorch_model.safetensors")
+        tensors = {name: tensor.clone() for name, tensor in read_safetensors(weights).items()}
+        tensors["time_embedding.cond_proj.weight"] = torch.randn(32, 256, generator=torch.Generator().manual_seed(1))
+        write_safetensors(weights, tensors)
+        out = os.path.join(self.tmp, "lcm-sdxl-out")
+        export(checkpoint, out)
+        spec = read_json(os.path.join(out, "pipeline.json"))
+        self.assertEqual((spec["time_cond_proj_dim"], spec["default_sampler"], spec["addition_embed_type"]),
+                         (256, "lcm", "text_time"))
+        unet = torch.jit.load(os.path.join(out, "unet.pt"))
+        names = [i.debugName().split(".")[0] for i in unet.graph.inputs()][1:]
+        self.assertEqual(names, list(UNET_INPUTS) + ["timestep_cond"])
+        inputs = [self.g(f"unet.a.{name}") for name in UNET_INPUTS]
+        with torch.no_grad():
+            # cond_proj has no bias: a zero guidance embedding is the U-Net without it, diffusers' unet.a
+            self.assert_close(unet(*inputs, torch.zeros(3, 256)), "unet.a.out")
+            guided = unet(*inputs, guidance_scale_embedding(torch.tensor([7.5, 0.0, 3.0]), 256))
+        self.assertGreater(relative_error(guided, self.golden["unet.a.out"]), 1e-3)
 
     def test_summary_names_both_encoders(self):
         self.assertIn("text encoders (SDXL, penultimate layers): OpenAI CLIP, 3 layers, width 32; "
