@@ -111,8 +111,8 @@ def pipeline_spec(parts: Parts, name: str, description: str, family: str, schedu
         name, description, parts.vae_config.latent_channels, parts.vae_config.scale_factor,
         parts.vae_config.scaling_factor, first.length, first.tokenizer.pad_id, parts.unet_config.sample_size,
         len(parts.unet_config.channels), family, parts.unet_config.in_channels, parts.unet_config.time_cond_proj_dim,
-        second_encoder=second_encoder, max_clip_skip=parts.max_clip_skip(),
-        sampler=pipeline_files.checkpoint_sampler(scheduler_source))
+        pipeline_files.default_sampler(family, scheduler_source), second_encoder=second_encoder,
+        max_clip_skip=parts.max_clip_skip())
 
 
 def main(argv) -> int:

@@ -10,9 +10,9 @@ FORMAT = "stipple-pipeline/1"
 
 # Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
 # 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo and SDXL-Turbo (adversarially
-# distilled) are made for 1-4 steps without guidance; one Euler-ancestral step (their scheduler
-# configs' EulerAncestralDiscreteScheduler; with one step it is plain Euler) from the trailing t = 999
-# is the model cards' recommended use. LCM (a U-Net with time_cond_proj_dim: the guidance scale is an
+# distilled) are made for 1-4 steps without guidance; one step from the trailing t = 999 is the model
+# cards' recommended use, with SDXL-Turbo's Euler ancestral (SD-Turbo's Euler config gives euler,
+# below: one step from σ_max to 0 is the same in both). LCM (a U-Net with time_cond_proj_dim: the guidance scale is an
 # input, not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults,
 # 4 steps at guidance_scale 8.5, with LCMScheduler. SDXL: StableDiffusionXLPipeline.__call__'s 50
 # steps at guidance 5.0, with the sampler of the checkpoint's scheduler (below).
@@ -22,20 +22,13 @@ FAMILY_DEFAULTS = {
     "lcm": {"default_steps": 4, "default_guidance_scale": 8.5, "default_sampler": "lcm"},
     "sdxl": {"default_steps": 50, "default_guidance_scale": 5.0, "default_sampler": "euler"},
 }
-# The Stipple sampler that reproduces a scheduler class: the SDXL family's default sampler is the
-# checkpoint's own (SDXL base ships EulerDiscreteScheduler); a class without one keeps SDXL's euler.
-SAMPLER_OF_SCHEDULER = {
-    "EulerDiscreteScheduler": "euler",
+# The Stipple samplers that reproduce other scheduler classes an SDXL fine-tune may ship: the SDXL
+# family steps with the checkpoint's own, as StableDiffusionXLPipeline does (SD 1.x / 2.x keep dpmpp_2m).
+SDXL_SAMPLERS = {
     "EulerAncestralDiscreteScheduler": "euler_a",
     "DDIMScheduler": "ddim",
     "DPMSolverMultistepScheduler": "dpmpp_2m",
 }
-
-
-def checkpoint_sampler(source: dict) -> Optional[str]:
-    """The Stipple sampler that reproduces the checkpoint's scheduler config, if there is one."""
-    sampler = SAMPLER_OF_SCHEDULER.get(source.get("_class_name"))
-    return "dpmpp_2m_karras" if sampler == "dpmpp_2m" and source.get("use_karras_sigmas") else sampler
 
 # The keys Stipple's samplers read, with the defaults of the diffusers class a checkpoint's scheduler
 # config names (diffusers 0.25). A key that class does not have is left out, so that each sampler
@@ -56,14 +49,13 @@ SCHEDULER_DEFAULTS = {
                          timestep_spacing="leading", set_alpha_to_one=True, original_inference_steps=50,
                          timestep_scaling=10.0),
 }
-# options of the source class that no Stipple sampler implements, with the values that leave them off
-# (absent is off): refused otherwise. Zero-SNR rescaling changes the betas every sampler reads; Euler's
-# interpolation and timestep type change the sigmas of the euler sampler, SDXL's default.
-_OFF = (None, False)
-UNSUPPORTED_OPTIONS = {
-    "LCMScheduler": {"thresholding": _OFF, "rescale_betas_zero_snr": _OFF},
-    "EulerDiscreteScheduler": {"rescale_betas_zero_snr": _OFF, "interpolation_type": (None, "linear"),
-                               "timestep_type": (None, "discrete")},
+# options of the source class that Stipple's samplers implement in one setting only: any other value is refused
+# (EulerDiscreteScheduler's are the euler sampler's: a checkpoint whose own scheduler cannot be matched is not
+# exported under its name)
+SUPPORTED_OPTIONS = {
+    "LCMScheduler": {"thresholding": False, "rescale_betas_zero_snr": False},
+    "EulerDiscreteScheduler": {"interpolation_type": "linear", "timestep_type": "discrete",
+                               "rescale_betas_zero_snr": False, "sigma_min": None, "sigma_max": None},
 }
 
 
@@ -74,9 +66,9 @@ def scheduler_config(source: dict, path: str) -> dict:
     if class_name not in SCHEDULER_DEFAULTS:
         raise CheckpointError(f"{path}: unsupported _class_name = {class_name!r} "
                               f"(known: {', '.join(SCHEDULER_DEFAULTS)})")
-    for key, off in UNSUPPORTED_OPTIONS.get(class_name, {}).items():
-        if source.get(key) not in off:
-            raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r}")
+    for key, supported in SUPPORTED_OPTIONS.get(class_name, {}).items():
+        if source.get(key) is not None and source[key] != supported:
+            raise CheckpointError(f"{path}: unsupported {key} = {source[key]!r} (supported: {supported!r})")
     out = {"_class_name": class_name}
     for key, default in SCHEDULER_DEFAULTS[class_name].items():
         out[key] = source.get(key, default)
@@ -99,14 +91,28 @@ def scheduler_config(source: dict, path: str) -> dict:
     return out
 
 
+def default_sampler(family: str, source: dict) -> str:
+    """The family's sampler, except that a checkpoint whose scheduler is EulerDiscreteScheduler (SDXL base's, for
+    one) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas; an SDXL checkpoint
+    keeps Euler ancestral, DDIM and DPM-Solver++ (with its Karras sigmas) too. An LCM U-Net is sampled with lcm
+    whatever its config says."""
+    class_name, karras = source.get("_class_name"), source.get("use_karras_sigmas")
+    if family != "lcm" and class_name == "EulerDiscreteScheduler":
+        return "euler_karras" if karras else "euler"
+    if family == "sdxl" and class_name in SDXL_SAMPLERS:
+        sampler = SDXL_SAMPLERS[class_name]
+        return "dpmpp_2m_karras" if sampler == "dpmpp_2m" and karras else sampler
+    return FAMILY_DEFAULTS[family]["default_sampler"]
+
+
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
                   unet_levels: int, family: str, unet_in_channels: int,
-                  time_cond_proj_dim: Optional[int] = None, *, second_encoder: Optional[dict] = None,
-                  max_clip_skip: int = 0, sampler: Optional[str] = None) -> dict:
+                  time_cond_proj_dim: Optional[int] = None, sampler: Optional[str] = None, *,
+                  second_encoder: Optional[dict] = None, max_clip_skip: int = 0) -> dict:
     """`second_encoder`: SDXL's keys (pad_token_id_2, addition_embed_type, force_zeros_for_empty_prompt);
     `max_clip_skip` > 0: the text encoders take clip_skip (docs/pipeline-format.md); `sampler`: the
-    checkpoint's own (checkpoint_sampler), which the SDXL family defaults to."""
+    default sampler where it is not the family's (default_sampler)."""
     spec = {
         "format": FORMAT,
         "name": name,
@@ -132,7 +138,7 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
     if max_clip_skip > 0:
         spec["max_clip_skip"] = max_clip_skip
     spec.update(FAMILY_DEFAULTS[family])
-    if family == "sdxl" and sampler:
+    if sampler is not None:
         spec["default_sampler"] = sampler
     return spec
 

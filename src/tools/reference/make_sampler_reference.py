@@ -4,6 +4,10 @@
 Usage:
     /usr/bin/python3 src/tools/reference/make_sampler_reference.py [OUT_JSON]
     (default OUT_JSON: src/test/resources/reference/samplers.json)
+    /usr/bin/python3 src/tools/reference/make_sampler_reference.py --check-diffusers DIFFUSERS_SRC
+    (replays the Euler cases through diffusers' real EulerDiscreteScheduler, imported from DIFFUSERS_SRC, e.g.
+     /tmp/diffusers-0.25.1/src after `git --git-dir=DIFFUSERS_GIT archive v0.25.1 src | tar -x -C
+     /tmp/diffusers-0.25.1`, as make_sd_reference.py imports it, and compares; writes nothing)
 
 Needs only PyTorch (tested with 1.13) and numpy; diffusers itself is NOT required. This file is
 an independent, compact transcription of the parts of HuggingFace diffusers that the Java code
@@ -25,6 +29,12 @@ reimplements (diffusers main branch as of 2025, Apache-2.0):
   for inpainting with a 4-channel U-Net, the per-step latent blend of
   src/diffusers/pipelines/stable_diffusion/pipeline_stable_diffusion_img2img.py and
   pipeline_stable_diffusion_inpaint.py
+  src/diffusers/schedulers/scheduling_euler_discrete.py at v0.25.1 (the version Stipple's SDXL support
+  follows; its pipelines set no begin index)
+      EulerDiscreteScheduler.__init__, .init_noise_sigma, .set_timesteps (interpolation_type "linear"),
+      ._sigma_to_t, ._convert_to_karras, ._init_step_index, .scale_model_input, .add_noise, .step with
+      s_churn = 0 (timestep_type "continuous", sigma_min / sigma_max, rescale_betas_zero_snr are not
+      transcribed); with the img2img and inpainting pipelines' timesteps, noising and blend as above
   src/diffusers/schedulers/scheduling_lcm.py
       LCMScheduler.__init__, .set_timesteps (without custom timesteps), ._init_step_index,
       .get_scalings_for_boundary_condition_discrete, .step, .add_noise
@@ -61,6 +71,9 @@ DPM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, 
 EULER_A_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
                         trained_betas=None, prediction_type="epsilon", timestep_spacing="linspace",
                         steps_offset=0)
+EULER_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.0001, beta_end=0.02, beta_schedule="linear",
+                      trained_betas=None, prediction_type="epsilon", interpolation_type="linear",
+                      use_karras_sigmas=False, timestep_spacing="linspace", steps_offset=0)
 LCM_DEFAULTS = dict(num_train_timesteps=1000, beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
                     trained_betas=None, original_inference_steps=50, clip_sample=False, clip_sample_range=1.0,
                     set_alpha_to_one=True, steps_offset=0, prediction_type="epsilon", timestep_spacing="leading",
@@ -344,6 +357,33 @@ class DPMpp2M(SigmaIndexed):
 
 # ----------------------------------------------------------------------------- Euler ancestral
 
+def euler_timesteps(c, n):
+    """The float32 timesteps of set_timesteps, written alike in EulerAncestralDiscreteScheduler and
+    EulerDiscreteScheduler: fractional for linspace."""
+    T = c["num_train_timesteps"]
+    if c["timestep_spacing"] == "linspace":
+        ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
+    elif c["timestep_spacing"] == "leading":
+        step_ratio = T // n
+        ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
+        ts += c["steps_offset"]
+    elif c["timestep_spacing"] == "trailing":
+        step_ratio = T / n
+        ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
+        ts -= 1
+    else:
+        raise ValueError(c["timestep_spacing"])
+    return ts
+
+
+def euler_init_noise_sigma(c, sigmas):
+    """init_noise_sigma of both Euler schedulers, on the float32 inference sigmas."""
+    max_sigma = sigmas.max()
+    if c["timestep_spacing"] in ["linspace", "trailing"]:
+        return max_sigma
+    return (max_sigma ** 2 + 1) ** 0.5
+
+
 class EulerAncestral(SigmaIndexed):
     def __init__(self, config):
         self.c = c = _cfg(EULER_A_DEFAULTS, config)
@@ -356,25 +396,10 @@ class EulerAncestral(SigmaIndexed):
 
     @property
     def init_noise_sigma(self):
-        if self.c["timestep_spacing"] in ["linspace", "trailing"]:
-            return self.sigmas.max()
-        return (self.sigmas.max() ** 2 + 1) ** 0.5
+        return euler_init_noise_sigma(self.c, self.sigmas)
 
     def set_timesteps(self, n):
-        c = self.c
-        T = c["num_train_timesteps"]
-        if c["timestep_spacing"] == "linspace":
-            ts = np.linspace(0, T - 1, n, dtype=np.float32)[::-1].copy()
-        elif c["timestep_spacing"] == "leading":
-            step_ratio = T // n
-            ts = (np.arange(0, n) * step_ratio).round()[::-1].copy().astype(np.float32)
-            ts += c["steps_offset"]
-        elif c["timestep_spacing"] == "trailing":
-            step_ratio = T / n
-            ts = (np.arange(T, 0, -step_ratio)).round().copy().astype(np.float32)
-            ts -= 1
-        else:
-            raise ValueError(c["timestep_spacing"])
+        ts = euler_timesteps(self.c, n)
         sigmas = (((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5).cpu().numpy()
         sigmas = np.interp(ts, np.arange(0, len(sigmas)), sigmas)
         sigmas = np.concatenate([sigmas, [0.0]]).astype(np.float32)
@@ -414,6 +439,76 @@ class EulerAncestral(SigmaIndexed):
         dt = sigma_down - sigma
         prev = sample + derivative * dt
         prev = prev + noise * sigma_up
+        prev = prev.to(model_output.dtype)
+        self.step_index += 1
+        return prev
+
+
+# ----------------------------------------------------------------------------- Euler (v0.25.1)
+
+class EulerDiscrete:
+    """EulerDiscreteScheduler as diffusers v0.25.1 has it: no begin index (its img2img pipelines find the first
+    step's sigma by the timestep, taking the second match of a repeated one), add_noise by the timestep's only
+    match, and step with the pipelines' s_churn = 0 (gamma 0, so sigma_hat is sigma and the churn noise that
+    step draws is never read)."""
+
+    def __init__(self, config, karras):
+        self.c = c = _cfg(EULER_DEFAULTS, config, use_karras_sigmas=karras)
+        self.betas = make_betas(c)
+        self.alphas = 1.0 - self.betas
+        self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)
+        self.step_index = None
+
+    @property
+    def init_noise_sigma(self):
+        return euler_init_noise_sigma(self.c, self.sigmas)
+
+    def set_timesteps(self, n):
+        c = self.c
+        ts = euler_timesteps(c, n)
+        sigmas = np.array(((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5)
+        log_sigmas = np.log(sigmas)
+        if c["interpolation_type"] != "linear":
+            raise ValueError(c["interpolation_type"])
+        sigmas = np.interp(ts, np.arange(0, len(sigmas)), sigmas)
+        if c["use_karras_sigmas"]:
+            # the spaced schedule's own ends, not the training schedule's (unlike DPM-Solver)
+            sigmas = DPMpp2M._convert_to_karras(sigmas, n)
+            ts = np.array([DPMpp2M._sigma_to_t(s, log_sigmas) for s in sigmas])
+        sigmas = torch.from_numpy(sigmas).to(dtype=torch.float32)
+        self.timesteps = torch.from_numpy(ts.astype(np.float32))
+        self.sigmas = torch.cat([sigmas, torch.zeros(1)])
+        self.step_index = None
+
+    def _init_step_index(self, t):
+        candidates = (self.timesteps == t).nonzero()
+        self.step_index = (candidates[1] if len(candidates) > 1 else candidates[0]).item()
+
+    def scale_model_input(self, sample, t):
+        if self.step_index is None:
+            self._init_step_index(t)
+        sigma = self.sigmas[self.step_index]
+        return sample / ((sigma ** 2 + 1) ** 0.5)
+
+    def add_noise(self, original, noise, timesteps):
+        indices = [(self.timesteps == t).nonzero().item() for t in timesteps]
+        return original + noise * self.sigmas[indices].flatten()
+
+    def step(self, model_output, t, sample):
+        if self.step_index is None:
+            self._init_step_index(t)
+        sample = sample.to(torch.float32)
+        sigma = self.sigmas[self.step_index]
+        sigma_hat = sigma * (0.0 + 1)
+        if self.c["prediction_type"] == "epsilon":
+            x0 = sample - sigma_hat * model_output
+        elif self.c["prediction_type"] == "v_prediction":
+            x0 = model_output * (-sigma / (sigma ** 2 + 1) ** 0.5) + (sample / (sigma ** 2 + 1))
+        else:
+            raise ValueError(self.c["prediction_type"])
+        derivative = (sample - x0) / sigma_hat
+        dt = self.sigmas[self.step_index + 1] - sigma_hat
+        prev = sample + derivative * dt
         prev = prev.to(model_output.dtype)
         self.step_index += 1
         return prev
@@ -531,12 +626,17 @@ def make_scheduler(sampler, config):
         return DPMpp2M(config, karras=True)
     if sampler == "euler_a":
         return EulerAncestral(config)
+    if sampler in EULER:
+        return EulerDiscrete(config, karras=sampler == "euler_karras")
     if sampler == "lcm":
         return LCM(config)
     raise ValueError(sampler)
 
 
 SAMPLERS = ["ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a"]
+# after LCM in every list of cases, so that the cases before keep their seeds
+EULER = ["euler", "euler_karras"]
+FRACTIONAL_TIMESTEPS = ["euler_a"] + EULER
 STEPS = [1, 2, 3, 4, 5, 7, 10, 15, 20, 25, 30, 50]
 
 SD = {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear",
@@ -550,13 +650,17 @@ def with_(base, **kw):
     return d
 
 
+SD_TRAILING = with_(SD, timestep_spacing="trailing", steps_offset=0)
+SD_LINSPACE = with_(SD, timestep_spacing="linspace", steps_offset=0)
+EULER_SPACINGS = [("leading", SD), ("trailing", SD_TRAILING), ("linspace", SD_LINSPACE)]
+
 # 100 trained betas, rounded to 6 decimals so the JSON stays readable.
 TRAINED_BETAS = [round(0.0005 + (0.03 - 0.0005) * (i / 99.0) ** 1.5, 6) for i in range(100)]
 
 TIMESTEP_CONFIGS = [
     ("sd_leading_offset1", SD),
-    ("sd_trailing", with_(SD, timestep_spacing="trailing", steps_offset=0)),
-    ("sd_linspace", with_(SD, timestep_spacing="linspace", steps_offset=0)),
+    ("sd_trailing", SD_TRAILING),
+    ("sd_linspace", SD_LINSPACE),
     ("linear_class_defaults", {"beta_schedule": "linear"}),
     ("empty_config", {}),
     ("cosine", {"beta_schedule": "squaredcos_cap_v2"}),
@@ -595,7 +699,7 @@ def f32(x):
 
 def timestep_list(sched, sampler):
     ts = sched.timesteps.numpy()
-    if sampler == "euler_a":
+    if sampler in FRACTIONAL_TIMESTEPS:
         return [f32(t) for t in ts]
     return [int(t) for t in ts]
 
@@ -636,7 +740,7 @@ def degeneracy_notes(sampler, sched, n):
 
 def timestep_cases():
     cases = []
-    for sampler in SAMPLERS + ["lcm"]:
+    for sampler in SAMPLERS + ["lcm"] + EULER:
         configs = TIMESTEP_CONFIGS + (LCM_TIMESTEP_CONFIGS if sampler == "lcm" else [])
         for cname, config in configs:
             for n in STEPS:
@@ -676,12 +780,12 @@ def model_fn(a, b, model_input, t):
             + torch.tensor(b, dtype=torch.float32) * torch.tensor(s, dtype=torch.float32))
 
 
-def run_trajectory(sampler, config, n, eta, a, b, seed, shape=(1, 2, 2, 2)):
+def run_trajectory(sampler, config, n, eta, a, b, seed, shape=(1, 2, 2, 2), make=make_scheduler):
     size = int(np.prod(shape))
     rng = np.random.default_rng(seed)
     initial = rng.standard_normal(size).astype(np.float32)
     step_noise = rng.standard_normal((n, size)).astype(np.float32)
-    sched = make_scheduler(sampler, config)
+    sched = make(sampler, config)
     sched.set_timesteps(n)
     timesteps = sched.timesteps
     if len(timesteps) != n:
@@ -757,6 +861,17 @@ def trajectory_plan():
     plan.append(("lcm_original25_scaling5_v_prediction_8", "lcm", 0.0,
                  with_(LCM_ORIGINAL25, prediction_type="v_prediction"), 8))
     plan.append(("lcm_clip_sample_sd_epsilon_4", "lcm", 0.0, with_(LCM_SD, clip_sample=True), 4))
+    # Euler after LCM: every spacing with both prediction types (SDXL's config is SD's: leading, steps_offset 1)
+    for sampler in EULER:
+        for spacing, config in (("leading", SD), ("trailing", SD_TRAILING), ("linspace", SD_LINSPACE)):
+            for pred, steps in (("epsilon", [1, 4, 20] if spacing == "leading" else [4, 10]),
+                                ("v_prediction", [4, 10] if spacing == "leading" else [20])):
+                for n in steps:
+                    plan.append(("%s_sd_%s_%s_%d" % (sampler, spacing, pred, n), sampler, 0.0,
+                                 with_(config, prediction_type=pred), n))
+        plan.append(("%s_t500_epsilon_10" % sampler, sampler, 0.0, with_(SD, num_train_timesteps=500), 10))
+        plan.append(("%s_cosine_epsilon_10" % sampler, sampler, 0.0, {"beta_schedule": "squaredcos_cap_v2"}, 10))
+        plan.append(("%s_defaults_v_prediction_7" % sampler, sampler, 0.0, {"prediction_type": "v_prediction"}, 7))
     return plan
 
 
@@ -770,7 +885,7 @@ def trajectory_cases():
     return cases
 
 
-def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(1, 2, 2, 2)):
+def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(1, 2, 2, 2), make=make_scheduler):
     """StableDiffusionImg2ImgPipeline's timesteps and noising, and StableDiffusionInpaintPipeline's blend for
     4-channel U-Nets: after each step, outside the mask (0) the latent becomes the original noised to the
     next timestep's level, the clean original after the last step."""
@@ -780,7 +895,7 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
     noise = rng.standard_normal(size).astype(np.float32)
     step_noise = rng.standard_normal((n, size)).astype(np.float32)
     mask = (rng.random(size) < 0.5).astype(np.float32) if masked else None
-    sched = make_scheduler(sampler, config)
+    sched = make(sampler, config)
     rule = None
     if sampler == "lcm":
         # LatentConsistencyModelImg2ImgPipeline: strength shortens the schedule inside set_timesteps
@@ -824,7 +939,7 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
             "model": {"a": a, "b": b}, "seed": seed, "begin_index": t_start,
             "original": [f32(v) for v in original], "noise": [f32(v) for v in noise],
             "step_noise": [[f32(v) for v in row] for row in step_noise[:len(timesteps)]],
-            "timesteps": [int(t) if sampler != "euler_a" else f32(t) for t in timesteps.numpy()],
+            "timesteps": [f32(t) if sampler in FRACTIONAL_TIMESTEPS else int(t) for t in timesteps.numpy()],
             "noised": [f32(v) for v in first],
             "samples": [[f32(v) for v in row] for row in samples]}
     if mask is not None:
@@ -832,6 +947,14 @@ def run_image_to_image(sampler, config, n, strength, masked, a, b, seed, shape=(
     if rule:
         case["note"] = rule
     return case
+
+
+EULER_IMAGE_TO_IMAGE = [(0.6, 10, False), (0.8, 20, False), (0.3, 4, False), (1.0, 5, False), (0.75, 8, True),
+                        (1.0, 6, True)]
+
+
+def euler_image_to_image_name(sampler, spacing, strength, n, masked):
+    return "%s_%s_strength%g_%d%s" % (sampler, spacing, strength, n, "_masked" if masked else "")
 
 
 def image_to_image_cases():
@@ -855,6 +978,14 @@ def image_to_image_cases():
         cases.append(dict([("name", "lcm_strength%g_%d%s" % (strength, n, "_masked" if masked else ""))]
                           + list(case.items())))
         k += 1
+    for sampler in EULER:
+        for j, (strength, n, masked) in enumerate(EULER_IMAGE_TO_IMAGE):
+            a, b = MODELS[k % len(MODELS)]
+            spacing, config = EULER_SPACINGS[j % len(EULER_SPACINGS)]
+            case = run_image_to_image(sampler, config, n, strength, masked, a, b, seed=5000 + k)
+            cases.append(dict([("name", euler_image_to_image_name(sampler, spacing, strength, n, masked))]
+                              + list(case.items())))
+            k += 1
     return cases
 
 
@@ -889,31 +1020,152 @@ GENERAL_NOTES = [
     "(walk every one left, none when none is) and say so in a note.",
     "LCM's c_skip and c_out are float32 (the int64 timestep tensor times the float timestep_scaling); the "
     "last step returns the denoised sample, so final_alpha_cumprod never enters.",
+    "euler / euler_karras are diffusers v0.25.1's EulerDiscreteScheduler with s_churn 0: its timesteps and "
+    "linearly interpolated sigmas are Euler-ancestral's, and so is init_noise_sigma (sqrt(max^2 + 1) for "
+    "leading only). With use_karras_sigmas the Karras levels run between the spaced schedule's first and last "
+    "sigma (so timestep_spacing and steps_offset still matter, unlike DPM-Solver's), and the timesteps are "
+    "_sigma_to_t's fractional values, unrounded.",
+    "EulerDiscreteScheduler v0.25.1 has no begin index: image-to-image finds the first step's sigma by its "
+    "timestep (the second match if it repeats; its timesteps never repeat for 1..num_train_timesteps steps "
+    "in these configs), add_noise by the timestep's only match. Its step draws a churn noise and, with s_churn "
+    "0, never reads it; the cases record no draw.",
 ]
 
 PROTOCOL = (
     "sample = initial_noise * init_noise_sigma (float32). For i, t in enumerate(timesteps): "
-    "model_input = scale_model_input(sample, t) (identity except euler_a: sample / sqrt(sigma^2 + 1)); "
+    "model_input = scale_model_input(sample, t) (identity except euler_a and euler*: sample / sqrt(sigma^2 + 1)); "
     "model_output = f32(a) * model_input + f32(b) * f32(sin(double(t) / 100.0)) in float32; "
     "sample = step(model_output, t, sample, noise = step_noise[i]) (ddim consumes noise only when eta > 0, "
-    "euler_a at every step, lcm at every step but the last, dpmpp_2m* never); samples[i] = sample. Values are float32 printed with 9 "
+    "euler_a at every step, lcm at every step but the last, dpmpp_2m* and euler* never); samples[i] = sample. "
+    "Values are float32 printed with 9 "
     "significant digits; seeds are numpy default_rng(seed).standard_normal, initial_noise first, then "
     "step_noise row by row.")
 
 
+class RealEuler:
+    """diffusers' own EulerDiscreteScheduler behind the transcription's interface, remembering the step index it
+    finds for the first step (its image-to-image begin index)."""
+
+    def __init__(self, cls, config, karras):
+        self.real = cls.from_config(dict(config, use_karras_sigmas=karras))
+        self.first_step_index = None
+
+    def set_timesteps(self, n):
+        self.real.set_timesteps(n)
+
+    @property
+    def timesteps(self):
+        return self.real.timesteps
+
+    @property
+    def sigmas(self):
+        return self.real.sigmas
+
+    @property
+    def init_noise_sigma(self):
+        return self.real.init_noise_sigma
+
+    def scale_model_input(self, sample, t):
+        scaled = self.real.scale_model_input(sample, t)
+        if self.first_step_index is None:
+            self.first_step_index = self.real.step_index
+        return scaled
+
+    def add_noise(self, original, noise, timesteps):
+        return self.real.add_noise(original, noise, timesteps)
+
+    def step(self, model_output, t, sample):
+        return self.real.step(model_output, t, sample, return_dict=False)[0]
+
+
+def check_diffusers(src):
+    """Replays every Euler case through diffusers' real EulerDiscreteScheduler (imported from src with the stub
+    modules of make_sd_reference.py) and through the transcription, and compares them value for value; checks
+    too that the real class's timesteps never repeat, for every step count up to num_train_timesteps of every
+    timestep config, and that its first image-to-image step starts at the pipeline's t_start. Returns the
+    number of mismatches."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import make_sd_reference
+    version = make_sd_reference.import_diffusers(src)[2]
+    from diffusers.schedulers.scheduling_euler_discrete import EulerDiscreteScheduler
+    made = []
+
+    def real(sampler, config):
+        made.append(RealEuler(EulerDiscreteScheduler, config, karras=sampler == "euler_karras"))
+        return made[-1]
+
+    mismatches = []
+
+    def compare(what, ours, theirs):
+        ours, theirs = np.asarray(ours, dtype=np.float64), np.asarray(theirs, dtype=np.float64)
+        if ours.shape != theirs.shape or not np.array_equal(ours, theirs):
+            diff = np.abs(ours - theirs).max() if ours.shape == theirs.shape else "shape"
+            mismatches.append("%s: transcription %s, diffusers %s (max difference %s)"
+                              % (what, np.array2string(ours, max_line_width=10 ** 6),
+                                 np.array2string(theirs, max_line_width=10 ** 6), diff))
+
+    counts = {"timestep": 0, "trajectory": 0, "image-to-image": 0}
+    for sampler in EULER:
+        for cname, config in TIMESTEP_CONFIGS:
+            for n in STEPS:
+                ours, theirs = make_scheduler(sampler, config), real(sampler, config)
+                ours.set_timesteps(n)
+                theirs.set_timesteps(n)
+                what = "%s %s %d steps" % (sampler, cname, n)
+                compare(what + " timesteps", ours.timesteps.numpy(), theirs.timesteps.numpy())
+                compare(what + " sigmas", ours.sigmas.numpy(), theirs.sigmas.numpy())
+                compare(what + " init_noise_sigma", float(ours.init_noise_sigma), float(theirs.init_noise_sigma))
+                counts["timestep"] += 1
+            sched = real(sampler, config)
+            for n in range(1, sched.real.config.num_train_timesteps + 1):
+                sched.set_timesteps(n)
+                ts = sched.timesteps.numpy()
+                if len(np.unique(ts)) != len(ts):
+                    mismatches.append("%s %s %d steps: diffusers repeats a timestep: %s" % (sampler, cname, n, ts))
+    for k, (name, sampler, eta, config, n) in enumerate(trajectory_plan()):
+        if sampler in EULER:
+            a, b = MODELS[k % len(MODELS)]
+            ours = run_trajectory(sampler, config, n, eta, a, b, seed=1000 + k)
+            theirs = run_trajectory(sampler, config, n, eta, a, b, seed=1000 + k, make=real)
+            for key in ("timesteps", "init_noise_sigma", "samples"):
+                compare("%s %s" % (name, key), ours[key], theirs[key])
+            counts["trajectory"] += 1
+    for k, case in enumerate(image_to_image_cases()):
+        if case["sampler"] in EULER:
+            args = (case["sampler"], case["config"], case["steps"], case["strength"], "mask" in case,
+                    case["model"]["a"], case["model"]["b"], case["seed"])
+            theirs = run_image_to_image(*args, make=real)
+            for key in ("timesteps", "noised", "samples"):
+                compare("%s %s" % (case["name"], key), case[key], theirs[key])
+            if case["timesteps"]:
+                compare(case["name"] + " first step index", case["begin_index"], made[-1].first_step_index)
+            counts["image-to-image"] += 1
+    print("diffusers %s EulerDiscreteScheduler against the transcription: %d timestep, %d trajectory and %d "
+          "image-to-image cases, timesteps distinct for every step count: %s"
+          % (version, counts["timestep"], counts["trajectory"], counts["image-to-image"],
+             "all equal, value for value" if not mismatches else "%d MISMATCHES" % len(mismatches)))
+    for line in mismatches:
+        print("  " + line)
+    return len(mismatches)
+
+
 def main(argv):
+    if len(argv) == 3 and argv[1] == "--check-diffusers":
+        torch.set_num_threads(1)
+        return 1 if check_diffusers(argv[2]) else 0
     out = argv[1] if len(argv) > 1 else DEFAULT_OUT
     torch.set_num_threads(1)
     doc = {
         "generated_by": "src/tools/reference/make_sampler_reference.py (torch %s, numpy %s); transcription of "
                         "diffusers DDIMScheduler, DPMSolverMultistepScheduler, EulerAncestralDiscreteScheduler, "
-                        "LCMScheduler"
+                        "LCMScheduler, EulerDiscreteScheduler (v0.25.1)"
                         % (torch.__version__, np.__version__),
         "protocol": PROTOCOL,
         "notes": GENERAL_NOTES,
         "class_defaults": {"ddim": DDIM_DEFAULTS, "dpmpp_2m": DPM_DEFAULTS,
                            "dpmpp_2m_karras": dict(DPM_DEFAULTS, use_karras_sigmas=True),
-                           "euler_a": EULER_A_DEFAULTS, "lcm": LCM_DEFAULTS},
+                           "euler_a": EULER_A_DEFAULTS, "lcm": LCM_DEFAULTS, "euler": EULER_DEFAULTS,
+                           "euler_karras": dict(EULER_DEFAULTS, use_karras_sigmas=True)},
         "schedule_checks": schedule_checks(),
         "timestep_cases": timestep_cases(),
         "trajectory_cases": trajectory_cases(),

@@ -120,11 +120,6 @@ class Refusals(unittest.TestCase):
         self.edit_config("unet", cross_attention_dim=64)
         self.assertIn("cross_attention_dim = 64 but the text encoders' hidden_size is 32 + 64", self.refused())
 
-    def test_euler_interpolation(self):
-        self.copy_checkpoint(SDXL)
-        self.edit_config("scheduler", file="scheduler_config.json", interpolation_type="log_linear")
-        self.assertIn("scheduler_config.json: unsupported interpolation_type = 'log_linear'", self.refused())
-
     def test_image_conditioned_unet(self):
         # instruct-pix2pix: the image's latent beside the latent, 2C channels
         self.edit_config("unet", in_channels=8)
@@ -201,6 +196,12 @@ class Refusals(unittest.TestCase):
         self.copy_checkpoint(LCM)
         self.edit_config("scheduler", file="scheduler_config.json", rescale_betas_zero_snr=True)
         self.assertIn("unsupported rescale_betas_zero_snr = True", self.refused())
+
+    def test_euler_scheduler_log_linear(self):
+        self.edit_config("scheduler", file="scheduler_config.json", _class_name="EulerDiscreteScheduler",
+                         interpolation_type="log_linear")
+        self.assertIn("scheduler_config.json: unsupported interpolation_type = 'log_linear' (supported: 'linear')",
+                      self.refused())
 
     def test_unknown_block_type(self):
         self.edit_config("unet", down_block_types=["SimpleCrossAttnDownBlock2D"] * 4)

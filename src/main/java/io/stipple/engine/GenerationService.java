@@ -238,9 +238,11 @@ public class GenerationService implements SmartLifecycle {
         long deadline = System.nanoTime() + grace.toNanos();
         workers.values().forEach(worker -> worker.loop().stop(deadline));
         running = false;
+        // A loop inside one long model call fails its jobs when the call returns: a few seconds more, for all together.
+        long joinDeadline = deadline + TimeUnit.SECONDS.toNanos(5);
         try {
             for (ModelWorker worker : workers.values()) {
-                worker.thread().join(Math.max(0, (deadline - System.nanoTime()) / 1_000_000) + 5_000);
+                worker.thread().join(Math.max(1, (joinDeadline - System.nanoTime()) / 1_000_000));
             }
             deadlines.shutdownNow();
             encoders.shutdown();

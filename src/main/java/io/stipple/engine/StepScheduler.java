@@ -13,7 +13,7 @@ import java.util.List;
  * (an idle model always takes one job, however large). Jobs thus join and leave at step boundaries.
  * <li>Stepping: images that share a {@link BatchKey} step together; keys take turns, and within a key the images
  * stepped least recently go first, up to the row cap (one image per call when batching is exact).
- * <li>Decoding: denoised images, oldest job first, up to the decode cap per VAE call.
+ * <li>Decoding: denoised images of one size, oldest job first, up to the decode cap per VAE call.
  * </ul>
  * A call that runs out of memory lowers its cap for good ({@link #lowerRowCap}, {@link #lowerDecodeCap}).
  */
@@ -36,12 +36,22 @@ final class StepScheduler {
 
     StepPlan schedule(TurnFacts facts) {
         List<TurnFacts.Running> denoising = facts.running().stream().filter(image -> !image.denoised()).toList();
-        List<ImageRef> decode = facts.running().stream()
-                .filter(TurnFacts.Running::denoised)
+        return new StepPlan(admissions(facts.waiting(), denoising), decodeBatch(facts.running()),
+                stepBatch(denoising));
+    }
+
+    /** The oldest denoised image and those of its size after it, up to the cap: one VAE call takes one size. */
+    private List<ImageRef> decodeBatch(List<TurnFacts.Running> running) {
+        List<TurnFacts.Running> denoised = running.stream().filter(TurnFacts.Running::denoised).toList();
+        if (denoised.isEmpty()) {
+            return List.of();
+        }
+        BatchKey key = denoised.get(0).key();
+        return denoised.stream()
+                .filter(image -> image.key().equals(key))
                 .limit(decodeCap)
                 .map(TurnFacts.Running::image)
                 .toList();
-        return new StepPlan(admissions(facts.waiting(), denoising), decode, stepBatch(denoising));
     }
 
     private List<String> admissions(List<TurnFacts.Waiting> waiting, List<TurnFacts.Running> denoising) {

@@ -11,8 +11,6 @@ import ai.djl.ndarray.NDScope;
  * and the U-Net sees the nearest training timestep of each level (the one below it on the cosine schedule).
  */
 public final class DpmSolverMultistep implements Sampler {
-    private static final double KARRAS_RHO = 7.0;
-
     private final NoiseSchedule schedule;
     private final SchedulerConfig config;
     private final boolean karrasSigmas;
@@ -36,7 +34,7 @@ public final class DpmSolverMultistep implements Sampler {
         float[] timesteps = new float[karrasSigmas ? steps : count];
         float[] sigmas = new float[timesteps.length + 1];
         if (karrasSigmas) {
-            double[] levels = karras(steps);
+            double[] levels = NoiseSchedule.karrasSigmas(schedule.minSigma(), schedule.maxSigma(), steps);
             // diffusers skips the rounding for the cosine schedule, and its int64 cast then truncates.
             boolean truncate =
                     BetaSchedule.fromConfig(config.betaScheduleOrDefault()) == BetaSchedule.SQUAREDCOS_CAP_V2;
@@ -53,17 +51,6 @@ public final class DpmSolverMultistep implements Sampler {
         }
         sigmas[timesteps.length] = 0f;
         return new MultistepTrajectory(timesteps, sigmas);
-    }
-
-    private double[] karras(int steps) {
-        double minInvRho = Math.pow(schedule.minSigma(), 1 / KARRAS_RHO);
-        double maxInvRho = Math.pow(schedule.maxSigma(), 1 / KARRAS_RHO);
-        double[] levels = new double[steps];
-        for (int i = 0; i < steps; i++) {
-            double ramp = steps == 1 ? 0.0 : i == steps - 1 ? 1.0 : i * (1.0 / (steps - 1));
-            levels[i] = Math.pow(maxInvRho + ramp * (minInvRho - maxInvRho), KARRAS_RHO);
-        }
-        return levels;
     }
 
     private final class MultistepTrajectory extends Trajectory {

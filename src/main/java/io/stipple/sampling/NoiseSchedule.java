@@ -8,6 +8,8 @@ import ai.djl.ndarray.NDArray;
  * diffusers stores it, so that every sampler starts from the numbers diffusers starts from.
  */
 public final class NoiseSchedule {
+    private static final double KARRAS_RHO = 7.0;
+
     private final float[] alphasCumprod;
     private final float[] sigmas;
     private final float[] logSigmas;
@@ -61,6 +63,21 @@ public final class NoiseSchedule {
 
     public double maxSigma() {
         return sigmas[sigmas.length - 1];
+    }
+
+    /**
+     * {@code steps} noise levels from {@code sigmaMax} down to {@code sigmaMin}, evenly spaced in σ^(1/ρ) with ρ = 7
+     * (Karras et al. 2022, eq. 5; diffusers' _convert_to_karras, whose ramp is numpy.linspace(0, 1, steps)).
+     */
+    static double[] karrasSigmas(double sigmaMin, double sigmaMax, int steps) {
+        double minInvRho = Math.pow(sigmaMin, 1 / KARRAS_RHO);
+        double maxInvRho = Math.pow(sigmaMax, 1 / KARRAS_RHO);
+        double[] levels = new double[steps];
+        for (int i = 0; i < steps; i++) {
+            double ramp = steps == 1 ? 0.0 : i == steps - 1 ? 1.0 : i * (1.0 / (steps - 1));
+            levels[i] = Math.pow(maxInvRho + ramp * (minInvRho - maxInvRho), KARRAS_RHO);
+        }
+        return levels;
     }
 
     /**

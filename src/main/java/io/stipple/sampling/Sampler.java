@@ -5,7 +5,7 @@ package io.stipple.sampling;
  * stateless and shared; each image walks its own {@link Trajectory}, so images at different steps,
  * or under different samplers, can share one U-Net call.
  */
-public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral, Lcm {
+public sealed interface Sampler permits Ddim, DpmSolverMultistep, EulerAncestral, EulerDiscrete, Lcm {
 
     /** Begins one image's denoising with (about, for trailing spacing) {@code steps} model evaluations. */
     Trajectory start(int steps);

@@ -4,7 +4,8 @@ import java.util.List;
 
 /** The samplers a pipeline offers, by their API names, built on the pipeline's one noise schedule (LCM on its own). */
 public final class SamplerCatalog {
-    public static final List<String> NAMES = List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm");
+    public static final List<String> NAMES = List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras",
+            "euler_a", "lcm");
 
     private final SchedulerConfig config;
     private final NoiseSchedule schedule;
@@ -28,6 +29,8 @@ public final class SamplerCatalog {
             case "ddim" -> new Ddim(schedule, config, eta);
             case "dpmpp_2m" -> new DpmSolverMultistep(schedule, config, false);
             case "dpmpp_2m_karras" -> new DpmSolverMultistep(schedule, config, true);
+            case "euler" -> new EulerDiscrete(schedule, config, false);
+            case "euler_karras" -> new EulerDiscrete(schedule, config, true);
             case "euler_a" -> new EulerAncestral(schedule, config);
             case "lcm" -> lcm;
             default -> throw new IllegalArgumentException("unknown sampler \"" + name + "\"; available: " + NAMES);

@@ -113,6 +113,18 @@ class AccessControlTest {
         }
     }
 
+    /** Protection is everything but the open paths, not a list of API paths: a new endpoint is never left open. */
+    @Test
+    void everyOtherPathNeedsAKeyTheCompatibilityLayersAndUnknownPathsToo() {
+        for (String path : List.of("/sdapi/v1/samplers", "/sdapi/v1/progress", "/v1/images/generations", "/v1/models",
+                "/actuator", "/no-such-path")) {
+            HttpResponse<byte[]> response = get(path);
+            assertEquals(401, response.statusCode(), path);
+            assertEquals("Bearer realm=\"stipple\"", response.headers().firstValue("WWW-Authenticate").orElseThrow(), path);
+        }
+        assertProblem(get("/no-such-path"), 401, null, "needs an API key");
+    }
+
     @Test
     void theApiDescriptionOffersBothWaysToSendAKeyAndDocumentsThe401() {
         JsonNode api = StippleHttp.json(get("/v3/api-docs"));

@@ -188,7 +188,7 @@ class GenerateApiTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm"})
+    @ValueSource(strings = {"ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras", "euler_a", "lcm"})
     void everySamplerMakesAnImage(String sampler) {
         JsonNode answer = http.generateJson(body("prompt", PROMPT, "steps", STEPS, "seed", 5, "sampler", sampler));
 
@@ -247,7 +247,8 @@ class GenerateApiTest {
                 bad("guidance too high", body("prompt", PROMPT, "guidance_scale", 31), "guidance_scale",
                         "got 31.0"),
                 bad("unknown sampler", body("prompt", PROMPT, "sampler", "plms"), "sampler",
-                        "unknown sampler \"plms\"; available: ddim, dpmpp_2m, dpmpp_2m_karras, euler_a, lcm"),
+                        "unknown sampler \"plms\"; available: ddim, dpmpp_2m, dpmpp_2m_karras, euler, euler_karras, "
+                                + "euler_a, lcm"),
                 bad("more steps than lcm's original_inference_steps", body("prompt", PROMPT, "sampler", "lcm", "steps", 51),
                         "steps", "lcm takes at most 50 steps (the model's original_inference_steps), got 51"),
                 bad("eta out of range", body("prompt", PROMPT, "eta", 2), "eta", "between 0 and 1, got 2.0"),
@@ -398,7 +399,8 @@ class GenerateApiTest {
         assertFalse(model.get("size_conditioning").asBoolean());
         List<String> samplers = new ArrayList<>();
         model.get("samplers").forEach(name -> samplers.add(name.asString()));
-        assertEquals(List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler_a", "lcm"), samplers);
+        assertEquals(List.of("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras", "euler_a", "lcm"),
+                samplers);
     }
 
     @Test

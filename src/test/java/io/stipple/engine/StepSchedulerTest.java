@@ -21,7 +21,11 @@ class StepSchedulerTest {
     }
 
     private static TurnFacts.Running denoised(String job, int index) {
-        return new TurnFacts.Running(new ImageRef(job, index), SMALL, 2, 0, true);
+        return denoised(job, index, SMALL);
+    }
+
+    private static TurnFacts.Running denoised(String job, int index, BatchKey key) {
+        return new TurnFacts.Running(new ImageRef(job, index), key, 2, 0, true);
     }
 
     private static List<ImageRef> refs(String job, int... indexes) {
@@ -59,6 +63,14 @@ class StepSchedulerTest {
         assertEquals(1, scheduler.lowerDecodeCap(3));
         assertEquals(refs("done", 0), scheduler.schedule(new TurnFacts(List.of(), List.of(denoised("done", 0),
                 denoised("done", 1)))).decode());
+    }
+
+    @Test
+    void oneVaeCallDecodesImagesOfOneSize() {
+        StepScheduler scheduler = new StepScheduler(16, false);
+        TurnFacts facts = new TurnFacts(List.of(), List.of(denoised("large", 0, LARGE), denoised("small", 0),
+                denoised("large", 1, LARGE), denoised("small", 1)));
+        assertEquals(refs("large", 0, 1), scheduler.schedule(facts).decode(), "the oldest image's size first");
     }
 
     @Test

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
  * {@link GuidedStep} updates the images of a batch together (one set of tensor operations for every affine step)
  * and must give each image the very bits {@link Trajectory#step} gives it alone: the probe U-Net of
  * src/tools/fixture/make_probe_pipelines.py predicts ε[c] = timestep_cond[c], so each image's walk can be
- * replayed by itself here. The batch mixes samplers (DDIM with and without noise, LCM, Euler ancestral, and
- * DPM-Solver++, which is stepped image by image), guidance scales and step counts.
+ * replayed by itself here. The batch mixes samplers (DDIM with and without noise, LCM, Euler ancestral, Euler with
+ * and without Karras levels, and DPM-Solver++, which is stepped image by image), guidance scales and step counts.
  */
 class BatchedStepTest {
     private static final Path PROBE = Path.of("src/test/resources/pipelines/tiny-guidance-embedded");
@@ -51,7 +51,8 @@ class BatchedStepTest {
 
     private static final List<Walk> WALKS = List.of(
             new Walk("ddim", 0, 6, 3.0, 1), new Walk("ddim", 0.5, 5, 7.5, 2), new Walk("lcm", 0, 4, 2.0, 3),
-            new Walk("euler_a", 0, 6, 5.0, 4), new Walk("dpmpp_2m", 0, 6, 4.0, 5), new Walk("lcm", 0, 2, 9.0, 6));
+            new Walk("euler_a", 0, 6, 5.0, 4), new Walk("dpmpp_2m", 0, 6, 4.0, 5), new Walk("lcm", 0, 2, 9.0, 6),
+            new Walk("euler", 0, 5, 6.0, 7), new Walk("euler_karras", 0, 7, 3.5, 8));
 
     @Test
     void everyImageOfABatchGetsTheBitsItsOwnWalkGives() {

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import ai.djl.ndarray.NDArray;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,14 +18,6 @@ class DdimTest extends NdArrayTest {
 
     private static Trajectory start(String keys, double eta, int steps) {
         return new SamplerCatalog(geometric(keys)).create("ddim", eta).start(steps);
-    }
-
-    private NDArray scalar(double value) {
-        return manager.create(new float[] {(float) value});
-    }
-
-    private static void assertValue(double expected, NDArray actual) {
-        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
     }
 
     @Test

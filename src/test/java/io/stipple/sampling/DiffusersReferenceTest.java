@@ -22,6 +22,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -47,6 +48,10 @@ class DiffusersReferenceTest {
     private static final double ABSOLUTE_TOLERANCE = 1e-5;
     private static final double RELATIVE_TOLERANCE = 1e-5;
     private static final double FRACTIONAL_TIMESTEP_TOLERANCE = 1e-3;
+    /** The samplers whose timesteps diffusers keeps fractional (linspace spacing, Euler's Karras levels). */
+    private static final Set<String> FRACTIONAL_TIMESTEPS = Set.of("euler_a", "euler", "euler_karras");
+    /** Karras levels are not a function of the timesteps; their trajectories check them instead. */
+    private static final Set<String> KARRAS_LEVELS = Set.of("dpmpp_2m_karras", "euler_karras");
 
     /** The reference's linear model as a U-Net, written by src/tools/reference/make_probe_modules.py. */
     private static final Path LINEAR_UNET = Path.of("src/test/resources/reference/linear_unet.pt");
@@ -193,14 +198,13 @@ class DiffusersReferenceTest {
             float[] timesteps = trajectory.timesteps();
             assertEquals(c.timesteps().length, timesteps.length, label + "number of timesteps");
             for (int i = 0; i < timesteps.length; i++) {
-                double tolerance = c.sampler().equals("euler_a") ? FRACTIONAL_TIMESTEP_TOLERANCE : 0.0;
+                double tolerance = FRACTIONAL_TIMESTEPS.contains(c.sampler()) ? FRACTIONAL_TIMESTEP_TOLERANCE : 0.0;
                 assertEquals(c.timesteps()[i], timesteps[i], tolerance, label + "timestep " + i);
             }
             assertEquals(c.initNoiseSigma(), trajectory.initNoiseSigma(), 1e-5 * c.initNoiseSigma(),
                     label + "init_noise_sigma");
         }
-        // Karras levels are not a function of the timesteps; their trajectories check them instead.
-        if (c.sigmas() != null && !c.sampler().equals("dpmpp_2m_karras")) {
+        if (c.sigmas() != null && !KARRAS_LEVELS.contains(c.sampler())) {
             NoiseSchedule schedule = new NoiseSchedule(c.config());
             for (int i = 0; i < c.timesteps().length; i++) {
                 assertClose(c.sigmas()[i], schedule.sigmaAt(c.timesteps()[i]), label + "sigma " + i);
@@ -268,7 +272,7 @@ class DiffusersReferenceTest {
                 c.name() + ": noise draws: the noised original's, then the steps'");
     }
 
-    /** Ancestral samplers draw at every step, lcm at every step but the last, the others never. */
+    /** Ancestral samplers draw at every step, lcm at every step but the last, the others (euler too) never. */
     private static int stepDraws(String sampler, double eta, int steps) {
         return switch (sampler) {
             case "euler_a" -> steps;

@@ -20,14 +20,6 @@ class DpmSolverMultistepTest extends NdArrayTest {
         return new SamplerCatalog(geometric(keys)).create(sampler, 0).start(steps);
     }
 
-    private NDArray scalar(double value) {
-        return manager.create(new float[] {(float) value});
-    }
-
-    private static void assertValue(double expected, NDArray actual) {
-        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
-    }
-
     @Test
     void singleStepLandsExactlyOnPredictedOriginal() {
         // linspace(0, 2, 2) reversed without its last point: t = 2, σ = 4, then σ = 0: α_to = 1, σ_t,to = 0,

@@ -17,14 +17,6 @@ class EulerAncestralTest extends NdArrayTest {
         return new SamplerCatalog(geometric(keys)).create("euler_a", 0).start(steps);
     }
 
-    private NDArray scalar(double value) {
-        return manager.create(new float[] {(float) value});
-    }
-
-    private static void assertValue(double expected, NDArray actual) {
-        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
-    }
-
     @Test
     void singleStepLandsOnPredictedOriginal() {
         // trailing, 1 step: t = 2, σ = 4 → 0, so σ_up = σ_down = 0 and x' = x + ((x − x̂₀)/4)·(0 − 4) = x̂₀;

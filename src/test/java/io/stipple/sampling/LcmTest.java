@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import ai.djl.ndarray.NDArray;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -29,14 +28,6 @@ class LcmTest extends NdArrayTest {
 
     private static Trajectory start(String keys, int steps) {
         return lcm(geometric(keys)).start(steps);
-    }
-
-    private NDArray scalar(double value) {
-        return manager.create(new float[] {(float) value});
-    }
-
-    private static void assertValue(double expected, NDArray actual) {
-        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.stipple.sampling;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,5 +19,14 @@ abstract class NdArrayTest {
     @AfterEach
     void closeManager() {
         manager.close();
+    }
+
+    /** A one-element array: the hand-derived tests follow one value through a step. */
+    protected NDArray scalar(double value) {
+        return manager.create(new float[] {(float) value});
+    }
+
+    protected static void assertValue(double expected, NDArray actual) {
+        assertEquals(expected, actual.toFloatArray()[0], 1e-5);
     }
 }

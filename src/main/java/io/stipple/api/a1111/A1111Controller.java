@@ -11,6 +11,7 @@ import io.stipple.api.WaitingAnswers;
 import io.stipple.engine.GenerationService;
 import io.stipple.engine.Job;
 import io.stipple.engine.JobStatus;
+import io.stipple.model.ModelCapabilities;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.GenerationResult;
 import io.swagger.v3.oas.annotations.Operation;
@@ -90,20 +91,21 @@ public class A1111Controller {
 
     private GenerateRequestBody stippleBody(GenerationBody body, Double strength) {
         String checkpoint = checkpoint(body.overrideSettings());
-        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(),
-                validator.model(checkpoint).capabilities().defaults().sampler());
+        ModelCapabilities model = validator.model(checkpoint).capabilities();
+        String sampler = A1111Samplers.stipple(body.sampler(), body.scheduler(), model.defaults().sampler());
         Long seed = body.seed() == null || body.seed() == -1 ? null : body.seed();
         Integer images = body.batchSize() == null && body.nIter() == null ? null
                 : (body.batchSize() == null ? 1 : body.batchSize()) * (body.nIter() == null ? 1 : body.nIter());
         return GenerateRequestBody.builder(body.prompt()).negativePrompt(body.negativePrompt())
                 .size(body.width(), body.height()).steps(body.steps()).guidanceScale(body.cfgScale())
                 .sampler(sampler, body.eta()).seed(seed).numImages(images).strength(strength).model(checkpoint)
-                .clipSkip(clipSkip(body.overrideSettings())).build();
+                .clipSkip(model.limits().maxClipSkip() > 0 ? clipSkip(body.overrideSettings()) : null).build();
     }
 
     /**
-     * A1111's {@code CLIP_stop_at_last_layers} N counts the last layer as 1, so N − 1 layers are skipped; the
-     * default, 1, skips none, and so also suits a model exported without clip skip.
+     * A1111's {@code CLIP_stop_at_last_layers} N counts the last layer as 1, so N − 1 layers are skipped. Clients
+     * send it with every request, as a setting of the UI rather than of the image, so a model exported without
+     * clip skip ignores it instead of refusing every request.
      */
     private static Integer clipSkip(Map<String, Object> settings) {
         Object layers = settings == null ? null : settings.get("CLIP_stop_at_last_layers");

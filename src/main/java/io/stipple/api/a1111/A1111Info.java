@@ -49,7 +49,7 @@ final class A1111Info {
         info.put("infotexts", infotexts);
         info.put("styles", List.of());
         info.put("job_timestamp", TIMESTAMP.format(started));
-        info.put("clip_skip", 1);
+        info.put("clip_skip", request.clipSkip() + 1);
         info.put("is_using_inpainting_conditioning", false);
         info.put("version", "stipple");
         return info;
@@ -66,6 +66,9 @@ final class A1111Info {
                 .append(request.height()).append(", Model: ").append(request.model());
         if (request.init() != null) {
             text.append(", Denoising strength: ").append(request.init().strength());
+        }
+        if (request.clipSkip() > 0) {
+            text.append(", Clip skip: ").append(request.clipSkip() + 1);
         }
         return text.append(", Version: stipple").toString();
     }

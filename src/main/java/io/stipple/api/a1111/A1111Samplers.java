@@ -20,7 +20,14 @@ final class A1111Samplers {
             new Entry("DPM++ 2M", List.of("k_dpmpp_2m", "dpmpp_2m"), "dpmpp_2m"),
             new Entry("DPM++ 2M Karras", List.of("k_dpmpp_2m_ka", "dpmpp_2m_karras"), "dpmpp_2m_karras"),
             new Entry("Euler a", List.of("k_euler_a", "k_euler_ancestral", "euler_a"), "euler_a"),
+            new Entry("Euler", List.of("k_euler", "euler"), "euler"),
             new Entry("LCM", List.of("k_lcm", "lcm"), "lcm"));
+
+    /**
+     * The samplers with a Karras variant, which A1111's Karras schedule selects. A1111 has no name of its own for
+     * Euler's ("Euler" with the Karras schedule), so Stipple's names of the variants are understood as they are.
+     */
+    private static final Map<String, String> KARRAS = Map.of("dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras");
 
     /**
      * A1111's schedule types that Stipple can honour: its default ("automatic", and "normal", SillyTavern's
@@ -43,17 +50,20 @@ final class A1111Samplers {
                     + "\"; available: Automatic, Normal, Karras");
         }
         if (samplerName == null) {
-            return karras && modelDefault.equals("dpmpp_2m") ? "dpmpp_2m_karras" : modelDefault;
+            return karras ? KARRAS.getOrDefault(modelDefault, modelDefault) : modelDefault;
         }
         String wanted = samplerName.toLowerCase(Locale.ROOT);
+        if (KARRAS.containsValue(wanted)) {
+            return wanted;
+        }
         for (Entry entry : ENTRIES) {
             if (entry.name().toLowerCase(Locale.ROOT).equals(wanted) || entry.aliases().contains(wanted)) {
-                if (karras && entry.stipple().equals("dpmpp_2m")) {
-                    return "dpmpp_2m_karras";
+                if (karras && KARRAS.containsKey(entry.stipple())) {
+                    return KARRAS.get(entry.stipple());
                 }
-                if (karras && !entry.stipple().equals("dpmpp_2m_karras")) {
-                    throw new InvalidRequestException("scheduler", "the Karras schedule is available with DPM++ 2M only, "
-                            + "not with \"" + samplerName + "\"");
+                if (karras && !KARRAS.containsValue(entry.stipple())) {
+                    throw new InvalidRequestException("scheduler", "the Karras schedule is available with DPM++ 2M and "
+                            + "Euler only, not with \"" + samplerName + "\"");
                 }
                 return entry.stipple();
             }
@@ -68,6 +78,8 @@ final class A1111Samplers {
             case "dpmpp_2m_karras" -> new String[] {"DPM++ 2M", "Karras"};
             case "dpmpp_2m" -> new String[] {"DPM++ 2M", "Automatic"};
             case "euler_a" -> new String[] {"Euler a", "Automatic"};
+            case "euler_karras" -> new String[] {"Euler", "Karras"};
+            case "euler" -> new String[] {"Euler", "Automatic"};
             case "lcm" -> new String[] {"LCM", "Automatic"};
             default -> new String[] {"DDIM", "Automatic"};
         };

@@ -90,7 +90,7 @@ class A1111ApiTest {
     @Test
     void listsWhatItServesInA1111sTerms() {
         JsonNode samplers = StippleHttp.json(http.get("/sdapi/v1/samplers"));
-        assertEquals(List.of("DDIM", "DPM++ 2M", "DPM++ 2M Karras", "Euler a", "LCM"),
+        assertEquals(List.of("DDIM", "DPM++ 2M", "DPM++ 2M Karras", "Euler a", "Euler", "LCM"),
                 samplers.valueStream().map(sampler -> sampler.get("name").asString()).toList());
         assertEquals("Karras", StippleHttp.json(http.get("/sdapi/v1/schedulers")).get(2).get("label").asString());
         assertEquals("tiny-fixture", StippleHttp.json(http.get("/sdapi/v1/sd-models")).get(0).get("title").asString());
