@@ -1,10 +1,12 @@
-"""transformers' `CLIPTextModel` (last_hidden_state only), with transformers' parameter names.
+"""transformers' `CLIPTextModel` and `CLIPTextModelWithProjection`, with transformers' parameter names.
 
 Pre-LayerNorm encoder layers with a causal mask and no padding mask (diffusers' Stable Diffusion
 pipelines call it with input_ids only), then the final layer norm. The checkpoint's
 `text_model.embeddings.position_ids` buffer (present in files saved by older transformers) is
 ignored: positions are always 0..L-1.
 """
+
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -22,7 +24,6 @@ ACTIVATIONS = {
 }
 
 RULES = {
-    "architectures": one_of(["CLIPTextModel"]),
     "model_type": one_of("clip_text_model"),
     "hidden_act": one_of(*ACTIVATIONS),
     "hidden_size": positive_int,
@@ -40,10 +41,17 @@ IGNORED_CONFIG_KEYS = ("attention_dropout", "dropout", "initializer_factor", "in
                        "use_cache", "output_attentions", "output_hidden_states", "return_dict")
 
 
-def check_text_config(config: dict, path: str) -> None:
-    check_config(config, path, RULES, IGNORED_CONFIG_KEYS)
-    for key in ("hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
-                "max_position_embeddings", "vocab_size"):
+def check_text_config(config: dict, path: str, architecture: str = "CLIPTextModel") -> None:
+    """`architecture`: CLIPTextModel, or CLIPTextModelWithProjection (SDXL's second encoder), whose
+    projection_dim is then read."""
+    rules = dict(RULES, architectures=one_of([architecture]))
+    required = ["hidden_size", "intermediate_size", "num_attention_heads", "num_hidden_layers",
+                "max_position_embeddings", "vocab_size"]
+    if architecture == "CLIPTextModelWithProjection":
+        rules["projection_dim"] = positive_int
+        required.append("projection_dim")
+    check_config(config, path, rules, set(IGNORED_CONFIG_KEYS) - set(rules))
+    for key in required:
         if key not in config:
             raise CheckpointError(f"{path}: missing {key}")
     if config["hidden_size"] % config["num_attention_heads"]:
@@ -116,17 +124,57 @@ class _TextTransformer(nn.Module):
 
 
 class CLIPTextModel(nn.Module):
-    """input_ids int64 [B, L] -> last_hidden_state [B, L, D]."""
+    """transformers' `CLIPTextModel`, or `CLIPTextModelWithProjection` with `projection`, as one of the
+    contract's text encoders: input_ids int64 [B, L] (, clip_skip int64 [B]) -> hidden states [B, L, D]
+    (, text_embeds [B, P] with `projection`).
 
-    def __init__(self, config: dict):
+    The hidden states are the last layer's after the final layer norm (SD 1.x / 2.x), or with
+    `penultimate` the layer before it without the norm (SDXL's hidden_states[-2]). clip_skip moves each
+    row that many layers further down, as diffusers' encode_prompt does: SD 1.x / 2.x
+    hidden_states[-(k + 1)] then the final layer norm, SDXL hidden_states[-(k + 2)] without it; without
+    clip_skip the result is that of k = 0. text_embeds never move: transformers' pooled output, the
+    final-layer-normed last layer at each row's first EOS, which is argmax(ids) for CLIP's vocabulary
+    (EOS is its largest id; SDXL's configs carry the legacy eos_token_id 2, which takes that path)."""
+
+    def __init__(self, config: dict, penultimate: bool = False, projection: bool = False):
         super().__init__()
         self.text_model = _TextTransformer(config)
+        # hidden_states[-offset] is the default layer; hidden_states[0] is the embeddings
+        self.offset = 2 if penultimate else 1
+        if projection:
+            self.text_projection = nn.Linear(config["hidden_size"], config["projection_dim"], bias=False)
+        else:
+            self.text_projection = None
 
-    def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+    def max_clip_skip(self) -> int:
+        """The largest clip_skip that still leaves one encoder layer (hidden_states[1])."""
+        return len(self.text_model.encoder.layers) - self.offset
+
+    def hidden_states(self, input_ids: torch.Tensor) -> List[torch.Tensor]:
+        """transformers' output_hidden_states: the embeddings, then every layer's output."""
         t = self.text_model
         x = t.embeddings(input_ids)
         length = input_ids.shape[1]
         causal = torch.ones(length, length, dtype=torch.bool, device=input_ids.device).triu(1)
+        states = [x]
         for layer in t.encoder.layers:
             x = layer(x, causal)
-        return t.final_layer_norm(x)
+            states.append(x)
+        return states
+
+    def forward(self, input_ids: torch.Tensor, clip_skip: Optional[torch.Tensor] = None):
+        states = self.hidden_states(input_ids)
+        if clip_skip is None:
+            hidden = states[-self.offset]
+        else:
+            # one layer per row: [B, layers + 1, L, D] indexed at len - offset - k
+            index = (len(states) - self.offset - clip_skip).view(-1, 1, 1, 1)
+            hidden = torch.take_along_dim(torch.stack(states, dim=1), index, dim=1).squeeze(1)
+        if self.offset == 1:
+            hidden = self.text_model.final_layer_norm(hidden)
+        if self.text_projection is None:
+            return hidden
+        last = self.text_model.final_layer_norm(states[-1])
+        eos = input_ids.argmax(dim=-1).view(-1, 1, 1)
+        pooled = torch.take_along_dim(last, eos, dim=1).squeeze(1)
+        return hidden, self.text_projection(pooled)

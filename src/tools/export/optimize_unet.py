@@ -40,8 +40,15 @@ def main(argv) -> int:
     with torch.no_grad():
         for batch in (1, 4):
             ids = torch.full((batch, spec["text_max_length"]), spec["pad_token_id"], dtype=torch.int64)
-            inputs = (torch.randn(batch, channels, side, side, generator=generator),
-                      torch.full((batch,), 500.0), text(ids))
+            inputs = (torch.randn(batch, channels, side, side, generator=generator), torch.full((batch,), 500.0))
+            if "pad_token_id_2" in spec:  # SDXL: both encoders' hidden states, the pooled embeddings, the time ids
+                second = torch.jit.load(os.path.join(args.pipeline, "text_encoder_2.pt")).eval()
+                hidden, pooled = second(torch.full_like(ids, spec["pad_token_id_2"]))
+                size = [spec["default_height"], spec["default_width"]]
+                inputs += (torch.cat([text(ids), hidden], dim=-1), pooled,
+                           torch.tensor([size + [0, 0] + size] * batch, dtype=torch.float32))
+            else:
+                inputs += (text(ids),)
             if "time_cond_proj_dim" in spec:  # an LCM U-Net's 4th input, here for guidance scale 8.5
                 inputs += (guidance_scale_embedding(torch.full((batch,), 7.5), spec["time_cond_proj_dim"]),)
             expected, actual = unet(*inputs), frozen(*inputs)

@@ -7,18 +7,27 @@ from typing import Optional
 from checkpoint_weights import CheckpointError
 
 FORMAT = "stipple-pipeline/1"
-SAMPLERS = ("ddim", "dpmpp_2m", "dpmpp_2m_karras", "euler", "euler_karras", "euler_a", "lcm")
 
 # Request defaults per family. SD 1.x / 2.x: diffusers' pipelines default to 50 steps at guidance
-# 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo (adversarially distilled)
-# is made for 1-4 steps without guidance; one Euler-ancestral step from the trailing t = 999 is the
-# model card's recommended use. LCM (a U-Net with time_cond_proj_dim: the guidance scale is an input,
-# not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults, 4 steps
-# at guidance_scale 8.5, with LCMScheduler.
+# 7.5; DPM-Solver++ 2M reaches the same quality in about 30. SD-Turbo and SDXL-Turbo (adversarially
+# distilled) are made for 1-4 steps without guidance; one step from the trailing t = 999 is the model
+# cards' recommended use, with SDXL-Turbo's Euler ancestral (SD-Turbo's Euler config gives euler,
+# below: one step from σ_max to 0 is the same in both). LCM (a U-Net with time_cond_proj_dim: the guidance scale is an
+# input, not classifier-free guidance): diffusers' LatentConsistencyModelPipeline.__call__ defaults,
+# 4 steps at guidance_scale 8.5, with LCMScheduler. SDXL: StableDiffusionXLPipeline.__call__'s 50
+# steps at guidance 5.0, with the sampler of the checkpoint's scheduler (below).
 FAMILY_DEFAULTS = {
     "sd": {"default_steps": 30, "default_guidance_scale": 7.5, "default_sampler": "dpmpp_2m"},
     "turbo": {"default_steps": 1, "default_guidance_scale": 0.0, "default_sampler": "euler_a"},
     "lcm": {"default_steps": 4, "default_guidance_scale": 8.5, "default_sampler": "lcm"},
+    "sdxl": {"default_steps": 50, "default_guidance_scale": 5.0, "default_sampler": "euler"},
+}
+# The Stipple samplers that reproduce other scheduler classes an SDXL fine-tune may ship: the SDXL
+# family steps with the checkpoint's own, as StableDiffusionXLPipeline does (SD 1.x / 2.x keep dpmpp_2m).
+SDXL_SAMPLERS = {
+    "EulerAncestralDiscreteScheduler": "euler_a",
+    "DDIMScheduler": "ddim",
+    "DPMSolverMultistepScheduler": "dpmpp_2m",
 }
 
 # The keys Stipple's samplers read, with the defaults of the diffusers class a checkpoint's scheduler
@@ -84,17 +93,26 @@ def scheduler_config(source: dict, path: str) -> dict:
 
 def default_sampler(family: str, source: dict) -> str:
     """The family's sampler, except that a checkpoint whose scheduler is EulerDiscreteScheduler (SDXL base's, for
-    one) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas. An LCM U-Net is
-    sampled with lcm whatever its config says."""
-    if family != "lcm" and source.get("_class_name") == "EulerDiscreteScheduler":
-        return "euler_karras" if source.get("use_karras_sigmas") else "euler"
+    one) keeps it, as diffusers' pipelines would: euler, or euler_karras with use_karras_sigmas; an SDXL checkpoint
+    keeps Euler ancestral, DDIM and DPM-Solver++ (with its Karras sigmas) too. An LCM U-Net is sampled with lcm
+    whatever its config says."""
+    class_name, karras = source.get("_class_name"), source.get("use_karras_sigmas")
+    if family != "lcm" and class_name == "EulerDiscreteScheduler":
+        return "euler_karras" if karras else "euler"
+    if family == "sdxl" and class_name in SDXL_SAMPLERS:
+        sampler = SDXL_SAMPLERS[class_name]
+        return "dpmpp_2m_karras" if sampler == "dpmpp_2m" and karras else sampler
     return FAMILY_DEFAULTS[family]["default_sampler"]
 
 
 def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_factor: int,
                   scaling_factor: float, text_max_length: int, pad_token_id: int, unet_sample_size: int,
                   unet_levels: int, family: str, unet_in_channels: int,
-                  time_cond_proj_dim: Optional[int] = None, sampler: Optional[str] = None) -> dict:
+                  time_cond_proj_dim: Optional[int] = None, sampler: Optional[str] = None, *,
+                  second_encoder: Optional[dict] = None, max_clip_skip: int = 0) -> dict:
+    """`second_encoder`: SDXL's keys (pad_token_id_2, addition_embed_type, force_zeros_for_empty_prompt);
+    `max_clip_skip` > 0: the text encoders take clip_skip (docs/pipeline-format.md); `sampler`: the
+    default sampler where it is not the family's (default_sampler)."""
     spec = {
         "format": FORMAT,
         "name": name,
@@ -116,6 +134,9 @@ def pipeline_json(name: str, description: str, latent_channels: int, vae_scale_f
     if time_cond_proj_dim is not None:
         # a guidance-embedded (LCM) U-Net: unet.pt takes timestep_cond [B, time_cond_proj_dim] as a 4th input
         spec["time_cond_proj_dim"] = time_cond_proj_dim
+    spec.update(second_encoder or {})
+    if max_clip_skip > 0:
+        spec["max_clip_skip"] = max_clip_skip
     spec.update(FAMILY_DEFAULTS[family])
     if sampler is not None:
         spec["default_sampler"] = sampler

@@ -6,7 +6,7 @@ is sound only if no dtype was frozen into the graph, so the modules never read `
 `type_as`), and `float32_constants` inspects the saved graph for float32 tensor constants.
 """
 
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -22,10 +22,30 @@ class HalfPrecisionIO(nn.Module):
         self.inner = inner
         self.cast = tuple(cast)
 
-    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+    def forward(self, *inputs: torch.Tensor):
         weight = next(self.inner.parameters())
         args = [x.type_as(weight) if c else x for x, c in zip(inputs, self.cast)]
-        return self.inner(*args).float()
+        out = self.inner(*args)
+        return tuple(o.float() for o in out) if isinstance(out, tuple) else out.float()
+
+
+class _OptionalClipSkip(nn.Module):
+    """A traced text encoder of (input_ids, clip_skip) called as the contract's text encoder: with
+    input_ids alone it is clip_skip 0 for every row. Tracing fixes the number of inputs; this scripted
+    forward gives the second its default."""
+
+    def __init__(self, traced: torch.jit.ScriptModule):
+        super().__init__()
+        self.encoder = traced
+
+    def forward(self, input_ids: torch.Tensor, clip_skip: Optional[torch.Tensor] = None):
+        if clip_skip is None:
+            clip_skip = torch.zeros_like(input_ids[:, 0])
+        return self.encoder(input_ids, clip_skip)
+
+
+def optional_clip_skip(traced: torch.jit.ScriptModule) -> torch.jit.ScriptModule:
+    return torch.jit.script(_OptionalClipSkip(traced))
 
 
 def trace(module: nn.Module, example: Tuple[torch.Tensor, ...]) -> torch.jit.ScriptModule:
@@ -65,12 +85,21 @@ def float32_casts(module: torch.jit.ScriptModule) -> int:
     return count
 
 
-def relative_error(out: torch.Tensor, ref: torch.Tensor) -> float:
+def relative_error(out, ref) -> float:
+    """max |out - ref| / max |ref|, the largest over the tensors of a tuple output."""
+    if isinstance(ref, tuple):
+        return max(relative_error(o, r) for o, r in zip(out, ref))
     return float((out.float() - ref.float()).abs().max() / ref.float().abs().max().clamp_min(1e-30))
 
 
 @torch.no_grad()
-def compare(saved: torch.jit.ScriptModule, eager: nn.Module,
+def outputs(module: nn.Module, cases: Dict[str, Tuple[torch.Tensor, ...]]) -> Dict[str, object]:
+    """The module's output per named input case."""
+    return {name: module(*inputs) for name, inputs in cases.items()}
+
+
+@torch.no_grad()
+def compare(saved: torch.jit.ScriptModule, expected: Dict[str, object],
             cases: Dict[str, Tuple[torch.Tensor, ...]]) -> Dict[str, float]:
-    """max |saved - eager| / max |eager| per named input case."""
-    return {name: relative_error(saved(*inputs), eager(*inputs)) for name, inputs in cases.items()}
+    """max |saved - expected| / max |expected| per named input case."""
+    return {name: relative_error(saved(*inputs), expected[name]) for name, inputs in cases.items()}

@@ -1,4 +1,4 @@
-"""diffusers' `UNet2DConditionModel` for Stable Diffusion 1.x / 2.x, built from its config.json.
+"""diffusers' `UNet2DConditionModel` for Stable Diffusion 1.x / 2.x and SDXL, built from its config.json.
 
 Parameter names are diffusers' (down_blocks.N.attentions.M.transformer_blocks.K.attn1.to_q, ...).
 Only config.json decides the architecture; every key whose value would need code this file does not
@@ -33,6 +33,10 @@ def _odd_kernel(v):
     return positive_int(v) and v % 2 == 1
 
 
+def _optional_positive_int(v):
+    return v is None or positive_int(v)
+
+
 RULES = {
     "sample_size": positive_int,
     "in_channels": positive_int,
@@ -63,8 +67,9 @@ RULES = {
     "dual_cross_attention": one_of(False),
     "use_linear_projection": one_of(True, False),
     "class_embed_type": one_of(None),
-    "addition_embed_type": one_of(None),
-    "addition_time_embed_dim": one_of(None),
+    # SDXL: pooled text embeddings and six micro-conditioning numbers added to the time embedding
+    "addition_embed_type": one_of(None, "text_time"),
+    "addition_time_embed_dim": _optional_positive_int,
     "num_class_embeds": one_of(None),
     "upcast_attention": one_of(True, False, None),
     "resnet_time_scale_shift": one_of("default"),
@@ -75,10 +80,10 @@ RULES = {
     "time_embedding_act_fn": one_of(None),
     "timestep_post_act": one_of(None),
     # guidance-embedded (LCM-distilled) U-Nets: a 4th input, timestep_cond [B, time_cond_proj_dim]
-    "time_cond_proj_dim": lambda v: v is None or positive_int(v),
+    "time_cond_proj_dim": _optional_positive_int,
     "conv_in_kernel": _odd_kernel,
     "conv_out_kernel": _odd_kernel,
-    "projection_class_embeddings_input_dim": one_of(None),
+    "projection_class_embeddings_input_dim": _optional_positive_int,
     "attention_type": one_of("default"),
     "class_embeddings_concat": one_of(False),
     "cross_attention_norm": one_of(None),
@@ -143,6 +148,14 @@ class UNetConfig:
         self.conv_out_kernel = get("conv_out_kernel", 3)
         # None, or the width of LCM's guidance embedding (diffusers' TimestepEmbedding.cond_proj)
         self.time_cond_proj_dim = config.get("time_cond_proj_dim")
+        # None, or "text_time" (SDXL): add_embedding(text_embeds ++ sinusoids of the time ids)
+        self.addition_embed_type = config.get("addition_embed_type")
+        self.addition_time_embed_dim = config.get("addition_time_embed_dim")
+        self.projection_class_embeddings_input_dim = config.get("projection_class_embeddings_input_dim")
+        if self.addition_embed_type == "text_time":
+            for key in ("addition_time_embed_dim", "projection_class_embeddings_input_dim"):
+                if config.get(key) is None:
+                    raise CheckpointError(f"{path}: addition_embed_type = 'text_time' needs {key}")
 
     def describe(self) -> str:
         return (f"U-Net {len(self.channels)} levels {self.channels}, {self.down_types} / {self.up_types}, "
@@ -150,22 +163,25 @@ class UNetConfig:
                 f"cross-attention {self.cross_dim}, {'linear' if self.linear_projection else 'conv'} "
                 f"projections{', upcast attention' if self.upcast else ''}"
                 + (f", guidance embedding (time_cond_proj_dim {self.time_cond_proj_dim}: LCM)"
-                   if self.time_cond_proj_dim else ""))
+                   if self.time_cond_proj_dim else "")
+                + (f", text_time added conditions (addition_time_embed_dim {self.addition_time_embed_dim}, "
+                   f"projection_class_embeddings_input_dim {self.projection_class_embeddings_input_dim})"
+                   if self.addition_embed_type else ""))
 
 
 def timestep_embedding(timesteps: torch.Tensor, dim: int, flip_sin_to_cos: bool,
                        freq_shift: float) -> torch.Tensor:
     """diffusers' get_timestep_embedding, in float32 from the tensor (fractional timesteps, one per
-    row) with diffusers' order of operations."""
+    row) with diffusers' order of operations: [...] -> [..., dim]."""
     half = dim // 2
     exponent = -math.log(10000) * torch.arange(half, dtype=torch.float32, device=timesteps.device)
     exponent = exponent / (half - freq_shift)
-    emb = timesteps[:, None].float() * torch.exp(exponent)[None, :]
+    emb = timesteps[..., None].float() * torch.exp(exponent)
     emb = torch.cat([torch.sin(emb), torch.cos(emb)], dim=-1)
     if flip_sin_to_cos:
-        emb = torch.cat([emb[:, half:], emb[:, :half]], dim=-1)
+        emb = torch.cat([emb[..., half:], emb[..., :half]], dim=-1)
     if dim % 2 == 1:
-        emb = F.pad(emb, (0, 1, 0, 0))
+        emb = F.pad(emb, (0, 1))
     return emb
 
 
@@ -328,12 +344,16 @@ class _TimestepEmbedding(nn.Module):
 
 
 class UNet2DConditionModel(nn.Module):
-    """(sample [B, C, h, w], timestep float [B], encoder_hidden_states [B, L, D]
-    [, timestep_cond [B, time_cond_proj_dim]]) -> [B, C, h, w].
+    """(sample [B, C, h, w], timestep float [B], encoder_hidden_states [B, L, D] [, text_embeds [B, P],
+    time_ids [B, 6]] [, timestep_cond [B, time_cond_proj_dim]]) -> [B, C, h, w], unet.pt's inputs:
 
-    timestep_cond only with time_cond_proj_dim (LCM): what diffusers' UNet2DConditionModel does with
-    it, `t_emb + time_embedding.cond_proj(timestep_cond)` before time_embedding.linear_1. A module
-    traced without it has exactly the graph of a U-Net without time_cond_proj_dim."""
+    - text_embeds and time_ids with addition_embed_type "text_time" (SDXL). As diffusers does, each time
+      id gets its own sinusoidal embedding of addition_time_embed_dim (the U-Net's flip_sin_to_cos and
+      freq_shift), flattened after text_embeds; add_embedding of that is added to the time embedding.
+    - timestep_cond with time_cond_proj_dim (LCM): what diffusers does with it,
+      `t_emb + time_embedding.cond_proj(timestep_cond)` before time_embedding.linear_1. A module traced
+      without it has exactly the graph of a U-Net without time_cond_proj_dim. Without text_time it is
+      the 4th input: unet_model() gives that signature."""
 
     def __init__(self, c: UNetConfig):
         super().__init__()
@@ -342,6 +362,8 @@ class UNet2DConditionModel(nn.Module):
         temb = ch0 * 4
         self.conv_in = nn.Conv2d(c.in_channels, ch0, c.conv_in_kernel, padding=(c.conv_in_kernel - 1) // 2)
         self.time_embedding = _TimestepEmbedding(ch0, temb, c.time_cond_proj_dim)
+        if c.addition_embed_type == "text_time":
+            self.add_embedding = _TimestepEmbedding(c.projection_class_embeddings_input_dim, temb)
         self.down_blocks = nn.ModuleList([_DownBlock(c, i, temb, t == "CrossAttnDownBlock2D")
                                           for i, t in enumerate(c.down_types)])
         self.mid_block = _MidBlock(c, temb)
@@ -351,12 +373,16 @@ class UNet2DConditionModel(nn.Module):
         self.conv_out = nn.Conv2d(ch0, c.out_channels, c.conv_out_kernel, padding=(c.conv_out_kernel - 1) // 2)
 
     def forward(self, sample: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
+                text_embeds: Optional[torch.Tensor] = None, time_ids: Optional[torch.Tensor] = None,
                 timestep_cond: Optional[torch.Tensor] = None) -> torch.Tensor:
-        t_emb = timestep_embedding(timestep, self.c.channels[0], self.c.flip_sin_to_cos, self.c.freq_shift)
-        if timestep_cond is None:
-            emb = self.time_embedding(t_emb.type_as(sample))
-        else:
-            emb = self.time_embedding(t_emb.type_as(sample) + self.time_embedding.cond_proj(timestep_cond))
+        c = self.c
+        t_emb = timestep_embedding(timestep, c.channels[0], c.flip_sin_to_cos, c.freq_shift).type_as(sample)
+        if timestep_cond is not None:
+            t_emb = t_emb + self.time_embedding.cond_proj(timestep_cond)
+        emb = self.time_embedding(t_emb)
+        if c.addition_embed_type == "text_time":
+            time_embeds = timestep_embedding(time_ids, c.addition_time_embed_dim, c.flip_sin_to_cos, c.freq_shift)
+            emb = emb + self.add_embedding(torch.cat([text_embeds, time_embeds.flatten(1).type_as(text_embeds)], -1))
         x = self.conv_in(sample)
         skips = [x]
         for block in self.down_blocks:
@@ -370,6 +396,20 @@ class UNet2DConditionModel(nn.Module):
     def size_multiple(self) -> int:
         """Latent pixels per lowest-level pixel: sizes must be multiples of it."""
         return 2 ** (len(self.c.channels) - 1)
+
+
+class _GuidanceEmbeddedUNet(UNet2DConditionModel):
+    """An LCM U-Net without added conditions: timestep_cond is unet.pt's 4th input."""
+
+    def forward(self, sample: torch.Tensor, timestep: torch.Tensor, encoder_hidden_states: torch.Tensor,
+                timestep_cond: Optional[torch.Tensor] = None) -> torch.Tensor:
+        return super().forward(sample, timestep, encoder_hidden_states, timestep_cond=timestep_cond)
+
+
+def unet_model(c: UNetConfig) -> UNet2DConditionModel:
+    """The U-Net whose forward takes unet.pt's inputs for this config, in the contract's order."""
+    lcm_only = c.time_cond_proj_dim and c.addition_embed_type is None
+    return (_GuidanceEmbeddedUNet if lcm_only else UNet2DConditionModel)(c)
 
 
 def guidance_scale_embedding(w: torch.Tensor, dim: int) -> torch.Tensor:

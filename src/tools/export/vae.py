@@ -24,7 +24,7 @@ RULES = {
     "norm_num_groups": positive_int,
     "sample_size": anything,
     "scaling_factor": lambda v: isinstance(v, (int, float)) and v > 0,
-    # diffusers' SDXL pipeline decodes in float32 when true; Stipple's decoder runs in the export dtype
+    # diffusers' SDXL pipelines decode and encode in float32 when true, and so do SDXL exports
     "force_upcast": one_of(True, False),
     # keys of later diffusers versions, accepted at the values that mean SD's VAE
     "shift_factor": one_of(None, 0, 0.0),
@@ -58,6 +58,7 @@ class VaeConfig:
         self.latent_channels = get("latent_channels", 4)
         self.groups = get("norm_num_groups", 32)
         self.scaling_factor = float(get("scaling_factor", DEFAULT_SCALING_FACTOR))
+        self.force_upcast = get("force_upcast", True)  # AutoencoderKL's default
 
     @property
     def scale_factor(self) -> int:

@@ -206,9 +206,14 @@ class ClipTextReference(torch.nn.Module):
         self.final_layer_norm = torch.nn.LayerNorm(D, eps=c["layer_norm_eps"])
 
     def state_dict_transformers(self) -> dict:
+        out = dict(self.parameters_transformers(),
+                   **{"text_model.embeddings.position_ids": torch.arange(self.c["max_position_embeddings"])[None]})
+        return {k: v.detach().clone() for k, v in out.items()}
+
+    def parameters_transformers(self) -> dict:
+        """transformers' parameter name -> this module's parameter."""
         out = {"text_model.embeddings.token_embedding.weight": self.token.weight,
-               "text_model.embeddings.position_embedding.weight": self.position.weight,
-               "text_model.embeddings.position_ids": torch.arange(self.c["max_position_embeddings"])[None]}
+               "text_model.embeddings.position_embedding.weight": self.position.weight}
         for i, layer in enumerate(self.layers):
             p = f"text_model.encoder.layers.{i}."
             for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
@@ -222,9 +227,15 @@ class ClipTextReference(torch.nn.Module):
                     out[f"{p}mlp.{name}.{kind}"] = getattr(getattr(layer, name), kind)
         out["text_model.final_layer_norm.weight"] = self.final_layer_norm.weight
         out["text_model.final_layer_norm.bias"] = self.final_layer_norm.bias
-        return {k: v.detach().clone() for k, v in out.items()}
+        return out
 
     def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """last_hidden_state"""
+        return self.final_layer_norm(self.hidden_states(input_ids)[-1])
+
+    def hidden_states(self, input_ids: torch.Tensor) -> list:
+        """transformers' output_hidden_states=True: the embeddings, then each layer's output (the last one
+        before the final layer norm)."""
         B, L = input_ids.shape
         H = self.c["num_attention_heads"]
         d = self.c["hidden_size"] // H
@@ -232,6 +243,7 @@ class ClipTextReference(torch.nn.Module):
                "quick_gelu": lambda x: x * torch.sigmoid(1.702 * x)}[self.c["hidden_act"]]
         x = self.token(input_ids) + self.position(torch.arange(L)[None])
         mask = torch.full((L, L), torch.finfo(x.dtype).min).triu(1)
+        states = [x]
         for layer in self.layers:
             residual = x
             h = layer.layer_norm1(x)
@@ -244,7 +256,8 @@ class ClipTextReference(torch.nn.Module):
                 heads.append(torch.bmm(torch.softmax(weights, dim=-1), v[..., s]))
             x = residual + layer.out_proj(torch.cat(heads, dim=-1))
             x = x + layer.fc2(act(layer.fc1(layer.layer_norm2(x))))
-        return self.final_layer_norm(x)
+            states.append(x)
+        return states
 
 
 # ------------------------------------------------------------------------------------------------

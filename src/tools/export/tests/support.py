@@ -62,6 +62,20 @@ class GoldenChecks:
                 out = unet(*inputs)
                 self.assert_close(out, f"unet.{case}.out")
 
+    def check_clip_skip(self, last_hidden_state: str) -> None:
+        """clip_skip.npz (src/tools/reference/make_clip_skip_reference.py): diffusers' encode_prompt with
+        clip_skip 1, row by row beside clip_skip 0 (the one-input call's last_hidden_state)."""
+        skipped = np.load(os.path.join(self.reference, "clip_skip.npz"))
+        ids = torch.from_numpy(skipped["input_ids"])
+        rows = torch.arange(ids.shape[0]) % 2
+        with torch.no_grad():
+            out = self.load("text_encoder.pt")(ids, rows)
+        expected = np.where(rows.numpy()[:, None, None] == 1, skipped["clip_skip_1"], self.golden[last_hidden_state])
+        error = relative_error(out, expected)
+        print(f"    {os.path.basename(self.reference)} clip_skip 1 / 0 by row: max relative error {error:.2e}")
+        self.assertLessEqual(error, TOLERANCE)
+        self.assertGreater(relative_error(out[1], self.golden[last_hidden_state][1]), 1e-3, "clip skip moves row 1")
+
     def check_vae(self) -> None:
         g = lambda k: torch.from_numpy(self.golden[k])
         decoder, encoder = self.load("vae_decoder.pt"), self.load("vae_encoder.pt")

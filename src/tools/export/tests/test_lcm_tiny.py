@@ -34,7 +34,7 @@ class LcmTinyExport(GoldenChecks, unittest.TestCase):
             "format": "stipple-pipeline/1", "name": "lcm-tiny", "description": spec["description"],
             "latent_channels": 4, "vae_scale_factor": 8, "scaling_factor": 0.18215, "text_max_length": 77,
             "pad_token_id": 833, "default_width": 64, "default_height": 64, "size_multiple": 32,
-            "time_cond_proj_dim": 256,
+            "time_cond_proj_dim": 256, "max_clip_skip": 1,
             # diffusers' LatentConsistencyModelPipeline.__call__ defaults
             "default_steps": 4, "default_guidance_scale": 8.5, "default_sampler": "lcm"})
         self.assertIn("LCM", spec["description"])

@@ -39,6 +39,28 @@ class PipelineFiles(unittest.TestCase):
         self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
                          (4, 8.5, "lcm"))
 
+    def test_sdxl_defaults_and_keys(self):
+        second = {"pad_token_id_2": 0, "addition_embed_type": "text_time", "force_zeros_for_empty_prompt": True}
+        spec = pipeline_json("n", "d", 4, 8, 0.13025, 77, 49407, 128, 3, "sdxl", 4, second_encoder=second,
+                             max_clip_skip=10)
+        # StableDiffusionXLPipeline.__call__: num_inference_steps=50, guidance_scale=5.0
+        self.assertEqual((spec["default_steps"], spec["default_guidance_scale"], spec["default_sampler"]),
+                         (50, 5.0, "euler"))
+        self.assertEqual((spec["default_width"], spec["size_multiple"], spec["max_clip_skip"]), (1024, 32, 10))
+        self.assertEqual({k: spec[k] for k in second}, second)
+        self.assertNotIn("max_clip_skip", self.spec("sd"))
+
+    def test_an_sdxl_checkpoint_keeps_the_sampler_of_its_scheduler(self):
+        for config, sampler in (({"_class_name": "EulerAncestralDiscreteScheduler"}, "euler_a"),
+                                ({"_class_name": "DDIMScheduler"}, "ddim"),
+                                ({"_class_name": "DPMSolverMultistepScheduler"}, "dpmpp_2m"),
+                                ({"_class_name": "DPMSolverMultistepScheduler", "use_karras_sigmas": True},
+                                 "dpmpp_2m_karras"),
+                                ({"_class_name": "PNDMScheduler"}, "euler")):
+            self.assertEqual(default_sampler("sdxl", config), sampler, config)
+        # SD 1.x / 2.x keep DPM-Solver++ 2M for those
+        self.assertEqual(default_sampler("sd", {"_class_name": "DDIMScheduler"}), "dpmpp_2m")
+
     def test_an_euler_discrete_scheduler_keeps_its_sampler(self):
         # SDXL base's scheduler: diffusers' pipelines step with it, so does Stipple
         euler = {"_class_name": "EulerDiscreteScheduler", "use_karras_sigmas": False}

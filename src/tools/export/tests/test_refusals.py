@@ -11,11 +11,14 @@ import unittest
 import torch
 
 from support import REFERENCE
+from checkpoint_parts import request_family
 import export_diffusers
 from safetensors_io import read_safetensors, write_safetensors
+from unet import UNetConfig
 
 SD15 = os.path.join(REFERENCE, "sd15-tiny", "checkpoint")
 LCM = os.path.join(REFERENCE, "lcm-tiny", "checkpoint")
+SDXL = os.path.join(REFERENCE, "sdxl-tiny", "checkpoint")
 
 
 class Refusals(unittest.TestCase):
@@ -50,9 +53,72 @@ class Refusals(unittest.TestCase):
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "out")))
         return err.getvalue()
 
-    def test_sdxl_addition_embedding(self):
-        self.edit_config("unet", addition_embed_type="text_time", addition_time_embed_dim=256)
-        self.assertIn("addition_embed_type = 'text_time'", self.refused())
+    def edit_model_index(self, **changes):
+        self.edit_config(".", file="model_index.json", **changes)
+
+    def test_text_time_without_a_second_text_encoder(self):
+        self.edit_config("unet", addition_embed_type="text_time", addition_time_embed_dim=256,
+                         projection_class_embeddings_input_dim=2816)
+        self.assertIn("unsupported addition_embed_type = 'text_time' without text_encoder_2", self.refused())
+
+    def test_text_time_needs_its_dimensions(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("unet", addition_time_embed_dim=None)
+        self.assertIn("addition_embed_type = 'text_time' needs addition_time_embed_dim", self.refused())
+
+    def test_other_addition_embedding(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("unet", addition_embed_type="text")
+        self.assertIn("unsupported addition_embed_type = 'text'", self.refused())
+
+    def test_second_text_encoder_without_text_time(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("unet", addition_embed_type=None)
+        self.assertIn("unsupported addition_embed_type = None with text_encoder_2", self.refused())
+
+    def test_sdxl_refiner(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_model_index(requires_aesthetics_score=True, text_encoder=[None, None])
+        message = self.refused()
+        self.assertIn("model_index.json: unsupported requires_aesthetics_score = True (an SDXL refiner", message)
+        self.assertIn("Stipple exports Stable Diffusion 1.x / 2.x and SDXL", message)
+
+    def test_five_time_ids(self):
+        # the refiner's U-Net: text_embeds and 5 time ids (no crop pair, an aesthetic score)
+        self.copy_checkpoint(SDXL)
+        self.edit_config("unet", projection_class_embeddings_input_dim=104)
+        self.assertIn("unsupported projection_class_embeddings_input_dim = 104 (SDXL's text_time conditioning takes "
+                      "text_embeds (64) and 6 time ids x addition_time_embed_dim (8) = 112)", self.refused())
+
+    def test_controlnet_and_adapters(self):
+        self.copy_checkpoint(SDXL)
+        for component, what in (("controlnet", "ControlNet"), ("adapter", "T2I-Adapter")):
+            self.edit_model_index(**{component: ["diffusers", "X"]})
+            message = self.refused()
+            self.assertIn(f"unsupported component {component} = ['diffusers', 'X'] ({what}; Stipple exports", message)
+            self.edit_model_index(**{component: [None, None]})
+
+    def test_diffusion_transformer(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_model_index(_class_name="StableDiffusion3Pipeline", transformer=["diffusers", "SD3Transformer2DModel"],
+                              unet=[None, None])
+        self.assertIn("unsupported component transformer = ['diffusers', 'SD3Transformer2DModel'] "
+                      "(a diffusion transformer (SD3, FLUX)", self.refused())
+
+    def test_second_encoder_with_projection(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("text_encoder_2", architectures=["CLIPTextModel"])
+        self.assertIn("text_encoder_2/config.json: unsupported architectures = ['CLIPTextModel']", self.refused())
+
+    def test_pooling_needs_eos_as_the_largest_id(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("text_encoder_2", vocab_size=900)
+        self.assertIn("eos_token id 833 is not the largest id (899, vocab_size - 1)", self.refused())
+
+    def test_cross_attention_width_of_both_encoders(self):
+        self.copy_checkpoint(SDXL)
+        self.edit_config("unet", cross_attention_dim=64)
+        self.assertIn("cross_attention_dim = 64 but the text encoders' hidden_size is 32 + 64", self.refused())
 
     def test_image_conditioned_unet(self):
         # instruct-pix2pix: the image's latent beside the latent, 2C channels
@@ -115,10 +181,11 @@ class Refusals(unittest.TestCase):
     def test_plain_unet_with_an_lcm_scheduler_keeps_its_family(self):
         # an LCM-LoRA merged into a plain U-Net: classifier-free guidance, the family's defaults (and a note)
         with open(os.path.join(SD15, "unet", "config.json")) as f:
-            plain = export_diffusers.UNetConfig(json.load(f), "unet/config.json")
+            plain = UNetConfig(json.load(f), "unet/config.json")
         lcm_scheduler = {"_class_name": "LCMScheduler"}
-        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, False, "u", "s"), "sd")
-        self.assertEqual(export_diffusers.request_family(plain, lcm_scheduler, True, "u", "s"), "turbo")
+        self.assertEqual(request_family(plain, False, lcm_scheduler, False, "u", "s"), "sd")
+        self.assertEqual(request_family(plain, False, lcm_scheduler, True, "u", "s"), "turbo")
+        self.assertEqual(request_family(plain, True, lcm_scheduler, False, "u", "s"), "sdxl")
 
     def test_lcm_scheduler_thresholding(self):
         self.copy_checkpoint(LCM)
@@ -148,14 +215,14 @@ class Refusals(unittest.TestCase):
         self.edit_config("text_encoder", hidden_act="relu")
         self.assertIn("hidden_act = 'relu'", self.refused())
 
-    def test_second_text_encoder(self):
-        path = os.path.join(self.checkpoint, "model_index.json")
-        with open(path) as f:
-            index = json.load(f)
-        index["text_encoder_2"] = ["transformers", "CLIPTextModelWithProjection"]
-        with open(path, "w") as f:
-            json.dump(index, f)
-        self.assertIn("text_encoder_2", self.refused())
+    def test_second_text_encoder_without_its_tokenizer(self):
+        self.edit_model_index(text_encoder_2=["transformers", "CLIPTextModelWithProjection"])
+        self.assertIn("model_index.json: text_encoder_2 without tokenizer_2", self.refused())
+
+    def test_second_text_encoder_folder(self):
+        self.copy_checkpoint(SDXL)
+        shutil.rmtree(os.path.join(self.checkpoint, "tokenizer_2"))
+        self.assertIn("missing tokenizer_2/", self.refused())
 
     def rewrite_unet_weights(self, edit):
         path = os.path.join(self.checkpoint, "unet", "diffusion_pytorch_model.safetensors")

@@ -38,6 +38,9 @@ class Sd15TinyExport(GoldenChecks, unittest.TestCase):
             out = self.load("text_encoder.pt")(torch.from_numpy(self.golden["tokenizer.input_ids"]))
         self.assert_close(out, "text_encoder.last_hidden_state")
 
+    def test_text_encoder_clip_skip(self):
+        self.check_clip_skip("text_encoder.last_hidden_state")
+
     def test_unet_per_row_timesteps(self):
         self.check_unet_cases("abcd")
 
@@ -65,6 +68,7 @@ class Sd15TinyExport(GoldenChecks, unittest.TestCase):
             "format": "stipple-pipeline/1", "name": "checkpoint", "description": spec["description"],
             "latent_channels": 4, "vae_scale_factor": 8, "scaling_factor": 0.18215, "text_max_length": 77,
             "pad_token_id": 833, "default_width": 64, "default_height": 64, "size_multiple": 64,
+            "max_clip_skip": 1,  # 2 layers: hidden_states[-2] is the first layer's
             "default_steps": 30, "default_guidance_scale": 7.5, "default_sampler": "dpmpp_2m"})
 
     def test_scheduler_config_keeps_schedule_and_turns_clipping_off(self):

@@ -31,6 +31,9 @@ class Sd2TinyExport(GoldenChecks, unittest.TestCase):
             out = self.load("text_encoder.pt")(torch.from_numpy(self.golden["text.input_ids"]))
         self.assert_close(out, "text.last_hidden_state")
 
+    def test_text_encoder_clip_skip(self):
+        self.check_clip_skip("text.last_hidden_state")
+
     def test_unet(self):
         self.check_unet_cases("abc")
 
