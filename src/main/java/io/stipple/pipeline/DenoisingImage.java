@@ -96,11 +96,13 @@ public final class DenoisingImage implements AutoCloseable {
         return guidanceScale;
     }
 
-    UnetConditions conditional() {
+    /** What the prompt's row gives the U-Net beside the sample and timestep. */
+    public UnetConditions conditional() {
         return conditional;
     }
 
-    UnetConditions unconditional() {
+    /** The negative prompt's row, or null without classifier-free guidance. */
+    public UnetConditions unconditional() {
         return unconditional;
     }
 

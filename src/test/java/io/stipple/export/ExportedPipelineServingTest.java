@@ -27,8 +27,9 @@ import tools.jackson.databind.JsonNode;
 /**
  * The exported Stable Diffusion pipelines go through the real server: its start-up checks, its defaults and
  * size rule from {@code pipeline.json}, and {@code POST /generate} alone and batched with other requests, among
- * them an LCM export (its 4-input U-Net given each request's guidance embedding) and a 9-channel inpainting
- * export, for text-to-image and for inpainting.
+ * them an LCM export (its 4-input U-Net given each request's guidance embedding), a 9-channel inpainting
+ * export, for text-to-image and for inpainting, and an SDXL export (two text encoders, pooled embeddings and
+ * time ids per row), also beside an SD 1.x model in the same server and through the compatibility APIs.
  */
 class ExportedPipelineServingTest {
     /** inpaint-tiny's default size. */
@@ -38,7 +39,7 @@ class ExportedPipelineServingTest {
 
     @ParameterizedTest
     @CsvSource({"sd15-tiny, 64, 64, dpmpp_2m", "sd2-tiny, 32, 16, dpmpp_2m", "lcm-tiny, 64, 32, lcm",
-            "inpaint-tiny, 64, 32, dpmpp_2m"})
+            "inpaint-tiny, 64, 32, dpmpp_2m", "sdxl-tiny, 128, 32, euler"})
     void servesTheExportAloneAndBatched(String reference, int defaultSide, int sizeMultiple, String sampler) {
         try (ConfigurableApplicationContext context = serving(reference)) {
             StippleHttp http = http(context);
@@ -100,6 +101,54 @@ class ExportedPipelineServingTest {
                 }
             }
             assertTrue(changed > SIDE * SIDE / 4, "repainted pixels that differ from the original: " + changed);
+        }
+    }
+
+    /**
+     * SDXL beside SD 1.x: requests for both models at once, each image what its request gives alone; SDXL's own
+     * fields (size conditioning, an empty versus an absent negative prompt, clip skip) change its image, and the
+     * OpenAI and AUTOMATIC1111 endpoints serve it.
+     */
+    @Test
+    void servesSdxlBesideSd15AndThroughTheCompatibilityApis() {
+        try (ConfigurableApplicationContext context = new SpringApplicationBuilder(StippleApplication.class).properties(
+                "stipple.model-dir=" + Exporter.exported("sdxl-tiny"), "stipple.models[0]=" + Exporter.exported("sd15-tiny"),
+                "stipple.embedded-models=false", "server.port=0").run()) {
+            StippleHttp http = http(context);
+            String sdxl = body("prompt", "a photograph of an astronaut riding a horse", "steps", 4, "seed", 3,
+                    "width", 96, "height", 64);
+            String sd15 = body("prompt", "a cat", "steps", 4, "seed", 4, "model", "sd15-tiny");
+            byte[] sdxlAlone = png(http.generateJson(sdxl).at("/images/0"));
+            byte[] sd15Alone = png(http.generateJson(sd15).at("/images/0"));
+            List<HttpResponse<byte[]>> answers = List.of(http.sendAsync(generate(http, sdxl)),
+                    http.sendAsync(generate(http, sd15)),
+                    http.sendAsync(generate(http, body("prompt", "a horse", "negative_prompt", "blurry", "steps", 3,
+                            "seed", 5, "width", 96, "height", 64, "original_size", List.of(1024, 1024)))))
+                    .stream().map(CompletableFuture::join).toList();
+            answers.forEach(answer -> assertEquals(200, answer.statusCode(), () -> new String(answer.body())));
+            assertTrue(Png.maxChannelDifference(sdxlAlone, png(json(answers.get(0)).at("/images/0"))) <= 1);
+            assertTrue(Png.maxChannelDifference(sd15Alone, png(json(answers.get(1)).at("/images/0"))) <= 1);
+
+            JsonNode parameters = http.generateJson(sdxl).get("parameters");
+            assertEquals("[64,96]", parameters.get("original_size").toString());
+            assertEquals("[0,0]", parameters.get("crops_coords_top_left").toString());
+            for (String changed : List.of(
+                    sdxl.replace("\"seed\"", "\"original_size\": [512, 768], \"seed\""),
+                    sdxl.replace("\"seed\"", "\"crops_coords_top_left\": [16, 0], \"seed\""),
+                    sdxl.replace("\"seed\"", "\"negative_prompt\": \"\", \"seed\""),
+                    sdxl.replace("\"seed\"", "\"clip_skip\": 1, \"seed\""))) {
+                assertTrue(Png.maxChannelDifference(sdxlAlone, png(http.generateJson(changed).at("/images/0"))) > 1,
+                        "no effect: " + changed);
+            }
+
+            HttpResponse<byte[]> openAi = http.post("/v1/images/generations", body("prompt", "a cat", "size", "64x64",
+                    "model", "sdxl-tiny", "quality", "low"));
+            assertEquals(200, openAi.statusCode(), new String(openAi.body()));
+            HttpResponse<byte[]> a1111 = http.post("/sdapi/v1/txt2img", body("prompt", "a cat", "steps", 3,
+                    "width", 64, "height", 64, "sampler_name", "Euler", "override_settings",
+                    java.util.Map.of("sd_model_checkpoint", "sdxl-tiny", "CLIP_stop_at_last_layers", 2)));
+            assertEquals(200, a1111.statusCode(), new String(a1111.body()));
+            assertTrue(json(a1111).get("info").asString().contains("Clip skip: 2"));
         }
     }
 
