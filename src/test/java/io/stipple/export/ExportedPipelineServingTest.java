@@ -141,6 +141,13 @@ class ExportedPipelineServingTest {
                         "no effect: " + changed);
             }
 
+            String start = Base64.getEncoder().encodeToString(PngEncoder.encode(stripes()));
+            String inpaint = body("prompt", "a cat on a sofa", "steps", 4, "seed", 6, "init_image", start,
+                    "strength", 0.7, "mask_image", Base64.getEncoder().encodeToString(PngEncoder.encode(rightHalf())));
+            BufferedImage inpainted = Png.decode(png(http.generateJson(inpaint).at("/images/0")));
+            assertEquals(SIDE, inpainted.getWidth(), "image-to-image keeps the init image's size");
+            assertEquals(stripes().getRGB(0, 0), inpainted.getRGB(0, 0), "inpainting keeps what the mask keeps");
+
             HttpResponse<byte[]> openAi = http.post("/v1/images/generations", body("prompt", "a cat", "size", "64x64",
                     "model", "sdxl-tiny", "quality", "low"));
             assertEquals(200, openAi.statusCode(), new String(openAi.body()));
