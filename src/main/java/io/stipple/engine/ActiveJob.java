@@ -27,8 +27,7 @@ final class ActiveJob {
     ActiveJob(Job job, JobTensors tensors, double queueMillis, double textMillis, long denoiseStartNanos, long turn) {
         this.job = job;
         this.tensors = tensors;
-        DenoisingImage first = tensors.images().get(0);
-        this.key = new BatchKey(first.latent().getShape().get(2), first.latent().getShape().get(3));
+        this.key = BatchKey.of(tensors.images().get(0).latent().getShape());
         this.queueMillis = queueMillis;
         this.textMillis = textMillis;
         this.denoiseStartNanos = denoiseStartNanos;

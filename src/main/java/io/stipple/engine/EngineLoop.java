@@ -3,6 +3,7 @@ package io.stipple.engine;
 import ai.djl.pytorch.jni.JniUtils;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineSpec;
+import io.stipple.pipeline.GenerationRequest;
 import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +105,7 @@ final class EngineLoop implements Runnable {
             takenNanos = System.nanoTime();
             outcome = executor.execute(new TurnWork(
                     joining.stream().map(job -> new TurnWork.Joining(job.id(), job.request())).toList(),
-                    running.images(plan.decode()), running.images(plan.step())));
+                    plan.step(), plan.decode(), running::image));
         } finally {
             turns.giveBack();
         }
@@ -124,7 +125,12 @@ final class EngineLoop implements Runnable {
     }
 
     private List<TurnFacts.Waiting> waiting() {
-        return queue.snapshot().stream().map(job -> new TurnFacts.Waiting(job.id(), job.request().rows())).toList();
+        PipelineSpec spec = models.spec();
+        return queue.snapshot().stream().map(job -> {
+            GenerationRequest request = job.request();
+            return new TurnFacts.Waiting(job.id(), request.imageCount(), request.guidance().rows(),
+                    BatchKey.of(spec.latentShape(1, request.width(), request.height())), job.walkedSteps());
+        }).toList();
     }
 
     /** Requests that arrive meanwhile wait in the queue; a model that fails here still serves other sizes. */

@@ -76,7 +76,7 @@ public class GenerationService implements SmartLifecycle {
             ComputeTurns turns, boolean only) {
         StippleProperties.Queue settings = properties.queue();
         AdmissionQueue queue = new AdmissionQueue(settings.capacity(), settings.maxWork() != null ? settings.maxWork()
-                : settings.capacity() * workUnits(defaultRequest(model.capabilities()), model));
+                : settings.capacity() * defaultWork(model));
         ServiceRate rate = new ServiceRate();
         RunningJobs running = new RunningJobs();
         EngineMetrics metrics = new EngineMetrics(registry, model.name(), queue::size, queue::work, running::images,
@@ -97,11 +97,14 @@ public class GenerationService implements SmartLifecycle {
         return thread;
     }
 
-    private static GenerationRequest defaultRequest(ModelCapabilities model) {
-        ModelCapabilities.Defaults defaults = model.defaults();
-        return new GenerationRequest(model.name(), "", "", defaults.width(), defaults.height(), defaults.steps(),
-                defaults.guidanceScale(), Guidance.of(model, defaults.guidanceScale()), defaults.sampler(),
-                defaults.eta(), List.of(0L), null);
+    /** The work units of the model's default request. */
+    private static long defaultWork(ServedModel model) {
+        ModelCapabilities can = model.capabilities();
+        ModelCapabilities.Defaults defaults = can.defaults();
+        GenerationRequest request = new GenerationRequest(can.name(), "", "", defaults.width(), defaults.height(),
+                defaults.steps(), defaults.guidanceScale(), Guidance.of(can, defaults.guidanceScale()),
+                defaults.sampler(), defaults.eta(), List.of(0L), null);
+        return request.workUnits(model.spec().vaeScaleFactor(), walkedSteps(request, model));
     }
 
     /**
@@ -119,8 +122,9 @@ public class GenerationService implements SmartLifecycle {
                     + "\" has stopped; this replica cannot serve its requests");
         }
         long now = System.nanoTime();
-        Job job = new Job(UUID.randomUUID().toString(), request, client, workUnits(request, worker.model()), now,
-                now + timeout.toNanos());
+        int walked = walkedSteps(request, worker.model());
+        Job job = new Job(UUID.randomUUID().toString(), request, client, walked,
+                request.workUnits(worker.model().spec().vaeScaleFactor(), walked), now, now + timeout.toNanos());
         try {
             quotas.acquire(client, request.imageCount(), serviceRate.secondsFor(queue.work(), queue.size(), now));
         } catch (ClientLimitException e) {
@@ -149,8 +153,8 @@ public class GenerationService implements SmartLifecycle {
         }
     }
 
-    private static long workUnits(GenerationRequest request, ServedModel model) {
-        return request.workUnits(model.spec().vaeScaleFactor(), model.samplers().create(request.sampler(), request.eta()));
+    private static int walkedSteps(GenerationRequest request, ServedModel model) {
+        return request.walkedSteps(model.samplers().create(request.sampler(), request.eta()));
     }
 
     /** The validator only lets through requests for served models. */

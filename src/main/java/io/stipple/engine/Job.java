@@ -21,6 +21,7 @@ public final class Job {
     private final String id;
     private final GenerationRequest request;
     private final String client;
+    private final int walkedSteps;
     private final long work;
     private final long admittedNanos;
     private final long deadlineNanos;
@@ -40,10 +41,16 @@ public final class Job {
     private volatile JobFailure failure;
     private volatile Instant finishedAt;
 
-    Job(String id, GenerationRequest request, String client, long work, long admittedNanos, long deadlineNanos) {
+    /**
+     * @param walkedSteps the steps each image takes (image-to-image walks only part of the schedule)
+     * @param work        {@link GenerationRequest#workUnits work units}: what the job costs the model
+     */
+    Job(String id, GenerationRequest request, String client, int walkedSteps, long work, long admittedNanos,
+            long deadlineNanos) {
         this.id = id;
         this.request = request;
         this.client = client;
+        this.walkedSteps = walkedSteps;
         this.work = work;
         this.admittedNanos = admittedNanos;
         this.deadlineNanos = deadlineNanos;
@@ -66,6 +73,11 @@ public final class Job {
     /** {@link GenerationRequest#workUnits Work units}: what the job costs the model. */
     long work() {
         return work;
+    }
+
+    /** The steps each of its images takes. */
+    int walkedSteps() {
+        return walkedSteps;
     }
 
     public Instant createdAt() {

@@ -50,11 +50,12 @@ final class JobOutcomes {
      */
     void apply(List<Job> joining, long takenNanos, TurnOutcome outcome) {
         Map<String, Job> joined = joining.stream().collect(Collectors.toMap(Job::id, Function.identity()));
-        long now = System.nanoTime();
+        // the joining jobs' denoising began when their text was encoded, early in the turn
+        long denoiseStart = takenNanos + (long) (outcome.textMillis() * 1e6);
         for (JobTensors tensors : outcome.started()) {
             Job job = joined.get(tensors.jobId());
             double queueMillis = (takenNanos - job.admittedNanos()) / 1e6;
-            running.add(new ActiveJob(job, tensors, queueMillis, outcome.textMillis(), now, running.turn()));
+            running.add(new ActiveJob(job, tensors, queueMillis, outcome.textMillis(), denoiseStart, running.turn()));
             metrics.started(queueMillis);
             job.started(tensors.images().get(0).trajectory().length());
         }
@@ -62,6 +63,7 @@ final class JobOutcomes {
             ActiveJob active = running.get(error.jobId());
             fail(active != null ? active.job : joined.get(error.jobId()), error.failure(), error.cause());
         }
+        running.stepped(outcome.stepped(), outcome.steppedNanos()).forEach(this::reportProgress);
         for (TurnOutcome.Decode decode : outcome.decodes()) {
             decode.images().stream().map(ref -> running.get(ref.jobId())).distinct()
                     .filter(job -> job != null)
@@ -73,7 +75,6 @@ final class JobOutcomes {
                 }
             }
         }
-        running.stepped(outcome.stepped(), System.nanoTime()).forEach(this::reportProgress);
     }
 
     private void reportProgress(ActiveJob running) {

@@ -1,5 +1,7 @@
 package io.stipple.engine;
 
+import io.stipple.pipeline.DenoisingImage;
+import io.stipple.sampling.Trajectory;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -55,16 +57,18 @@ final class RunningJobs {
         for (ActiveJob job : byId.values()) {
             for (int i = 0; i < job.images().size(); i++) {
                 if (!job.decoded(i)) {
+                    Trajectory walk = job.image(i).trajectory();
                     facts.add(new TurnFacts.Running(new ImageRef(job.job.id(), i), job.key, job.image(i).rows(),
-                            job.lastStepped(i), job.image(i).trajectory().finished()));
+                            job.lastStepped(i), walk.length() - walk.completedSteps()));
                 }
             }
         }
         return facts;
     }
 
-    List<BatchImage> images(List<ImageRef> refs) {
-        return refs.stream().map(ref -> new BatchImage(ref, byId.get(ref.jobId()).image(ref.index()))).toList();
+    /** The image {@code ref} names. */
+    DenoisingImage image(ImageRef ref) {
+        return byId.get(ref.jobId()).image(ref.index());
     }
 
     /** Records the step just taken by {@code refs}; returns the jobs they belong to, in order. */

@@ -8,14 +8,15 @@ import io.stipple.pipeline.TextConditioning;
 import java.awt.image.BufferedImage;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs a turn's work on the device and says what came of it: the joining jobs' text encoding and start, one VAE
- * decode and one U-Net step. Tensors only: it never sees a job's lifecycle, only requests and images. Every call
+ * Runs a turn's work on the device and says what came of it: the joining jobs' text encoding and start, one U-Net
+ * step, then one VAE decode of what is denoised. Tensors only: it never sees a job's lifecycle, only requests and images. Every call
  * goes through {@link FailureIsolation}, so a job whose input the model cannot take fails alone, and a call that
  * runs out of memory is split.
  */
@@ -43,20 +44,40 @@ final class StepExecutor {
         long textStart = System.nanoTime();
         List<JobTensors> started = start(work.joining(), failed);
         double textMillis = (System.nanoTime() - textStart) / 1e6;
+        Map<String, JobTensors> joined = started.stream().collect(Collectors.toMap(JobTensors::jobId, job -> job));
 
-        FailureIsolation.Outcome<BatchImage, TurnOutcome.Decode> decoded = vaeCalls.run(work.decode(), this::decode);
+        FailureIsolation.Outcome<BatchImage, List<ImageRef>> stepped = unetCalls.run(
+                images(work.step(), work, joined, failed), this::step);
+        failed.addAll(stepped.failed());
+        long steppedNanos = System.nanoTime();
+
+        // an image decodes only once denoised: its job may have failed, or its step in an out-of-memory split
+        List<BatchImage> denoised = images(work.decode(), work, joined, failed).stream()
+                .filter(image -> image.image().trajectory().finished())
+                .toList();
+        FailureIsolation.Outcome<BatchImage, TurnOutcome.Decode> decoded = vaeCalls.run(denoised, this::decode);
         failed.addAll(decoded.failed());
 
-        // an image whose job failed above has lost its tensors
-        Set<String> gone = failed.stream().map(JobError::jobId).collect(Collectors.toSet());
-        List<BatchImage> stepping = work.step().stream().filter(image -> !gone.contains(image.jobId())).toList();
-        FailureIsolation.Outcome<BatchImage, List<ImageRef>> stepped = unetCalls.run(stepping, this::step);
-        failed.addAll(stepped.failed());
-
         return new TurnOutcome(started, textMillis,
+                stepped.done().stream().flatMap(part -> part.result().stream()).toList(), steppedNanos,
                 decoded.done().stream().map(FailureIsolation.Part::result).toList(),
-                stepped.done().stream().flatMap(part -> part.result().stream()).toList(),
                 failed, stepped.outOfMemoryAt(), decoded.outOfMemoryAt());
+    }
+
+    /** The images {@code refs} name, on the model or just started, but for those of jobs that have failed. */
+    private static List<BatchImage> images(List<ImageRef> refs, TurnWork work, Map<String, JobTensors> joined,
+            List<JobError> failed) {
+        Set<String> gone = failed.stream().map(JobError::jobId).collect(Collectors.toSet());
+        List<BatchImage> images = new ArrayList<>();
+        for (ImageRef ref : refs) {
+            if (gone.contains(ref.jobId())) {
+                continue;
+            }
+            JobTensors startedNow = joined.get(ref.jobId());
+            images.add(new BatchImage(ref, startedNow != null ? startedNow.images().get(ref.index())
+                    : work.running().apply(ref)));
+        }
+        return images;
     }
 
     /** The joining jobs' text in one encoder call, then each job's images; a job that fails here fails alone. */

@@ -3,6 +3,9 @@ package io.stipple.engine;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.IntStream;
+import java.util.stream.Stream;
 
 /**
  * The engine's policy, and nothing else: from plain facts about waiting jobs and running images it plans each
@@ -10,10 +13,13 @@ import java.util.List;
  *
  * <ul>
  * <li>Admission: waiting jobs join, in the queue's order, while their rows fit beside the rows still denoising
- * (an idle model always takes one job, however large). Jobs thus join and leave at step boundaries.
+ * (an idle model always takes one job, however large). Jobs thus join and leave at step boundaries, and a job
+ * that joins can take its first step in the turn it joins.
  * <li>Stepping: images that share a {@link BatchKey} step together; keys take turns, and within a key the images
- * stepped least recently go first, up to the row cap (one image per call when batching is exact).
- * <li>Decoding: denoised images of one size, oldest job first, up to the decode cap per VAE call.
+ * stepped least recently go first (those joining now last), up to the row cap (one image per call when batching
+ * is exact).
+ * <li>Decoding: after the step, the images denoised by now, of one size, oldest job first, up to the decode cap per
+ * VAE call; so an image is decoded in the turn of its last step.
  * </ul>
  * A call that runs out of memory lowers its cap for good ({@link #lowerRowCap}, {@link #lowerDecodeCap}).
  */
@@ -35,36 +41,35 @@ final class StepScheduler {
     }
 
     StepPlan schedule(TurnFacts facts) {
-        List<TurnFacts.Running> denoising = facts.running().stream().filter(image -> !image.denoised()).toList();
-        return new StepPlan(admissions(facts.waiting(), denoising), decodeBatch(facts.running()),
-                stepBatch(denoising));
-    }
-
-    /** The oldest denoised image and those of its size after it, up to the cap: one VAE call takes one size. */
-    private List<ImageRef> decodeBatch(List<TurnFacts.Running> running) {
-        List<TurnFacts.Running> denoised = running.stream().filter(TurnFacts.Running::denoised).toList();
-        if (denoised.isEmpty()) {
-            return List.of();
-        }
-        BatchKey key = denoised.get(0).key();
-        return denoised.stream()
-                .filter(image -> image.key().equals(key))
-                .limit(decodeCap)
-                .map(TurnFacts.Running::image)
+        List<TurnFacts.Waiting> joining = admissions(facts);
+        List<TurnFacts.Running> images = Stream.concat(facts.running().stream(),
+                joining.stream().flatMap(StepScheduler::imagesOf)).toList();
+        List<ImageRef> step = stepBatch(images.stream().filter(image -> !image.denoised()).toList());
+        Set<ImageRef> stepping = Set.copyOf(step);
+        List<TurnFacts.Running> denoisedAfterStep = images.stream()
+                .filter(image -> image.denoised() || image.stepsLeft() == 1 && stepping.contains(image.image()))
                 .toList();
+        return new StepPlan(joining.stream().map(TurnFacts.Waiting::jobId).toList(), step,
+                decodeBatch(denoisedAfterStep));
     }
 
-    private List<String> admissions(List<TurnFacts.Waiting> waiting, List<TurnFacts.Running> denoising) {
-        int rows = denoising.stream().mapToInt(TurnFacts.Running::rows).sum();
-        List<String> admitted = new ArrayList<>();
-        for (TurnFacts.Waiting job : waiting) {
+    private List<TurnFacts.Waiting> admissions(TurnFacts facts) {
+        int rows = facts.running().stream().filter(image -> !image.denoised()).mapToInt(TurnFacts.Running::rows).sum();
+        List<TurnFacts.Waiting> admitted = new ArrayList<>();
+        for (TurnFacts.Waiting job : facts.waiting()) {
             if (rows > 0 && rows + job.rows() > rowCap) {
                 break;
             }
-            admitted.add(job.jobId());
+            admitted.add(job);
             rows += job.rows();
         }
         return admitted;
+    }
+
+    /** A joining job's images, as they will be once started: after every running image in the stepping order. */
+    private static Stream<TurnFacts.Running> imagesOf(TurnFacts.Waiting job) {
+        return IntStream.range(0, job.images()).mapToObj(index -> new TurnFacts.Running(
+                new ImageRef(job.jobId(), index), job.key(), job.rowsPerImage(), Long.MAX_VALUE, job.steps()));
     }
 
     private List<ImageRef> stepBatch(List<TurnFacts.Running> denoising) {
@@ -87,6 +92,19 @@ final class StepScheduler {
             rows += candidate.rows();
         }
         return batch;
+    }
+
+    /** The oldest denoised image and those of its size after it, up to the cap: one VAE call takes one size. */
+    private List<ImageRef> decodeBatch(List<TurnFacts.Running> denoised) {
+        if (denoised.isEmpty()) {
+            return List.of();
+        }
+        BatchKey key = denoised.get(0).key();
+        return denoised.stream()
+                .filter(image -> image.key().equals(key))
+                .limit(decodeCap)
+                .map(TurnFacts.Running::image)
+                .toList();
     }
 
     /** A U-Net call of {@code rows} rows ran out of memory: later calls take at most half as many. */

@@ -8,13 +8,15 @@ import java.util.List;
  *
  * @param started             the joining jobs whose images started
  * @param textMillis          what encoding the joining jobs' text took
- * @param decodes             the VAE calls that succeeded
  * @param stepped             the images that took their step
+ * @param steppedNanos        when the step ended, before the decode
+ * @param decodes             the VAE calls that succeeded
  * @param failed              the jobs that cannot go on, each with why
  * @param stepOutOfMemoryAt   the fewest rows of a U-Net call that ran out of memory, 0 if none did
  * @param decodeOutOfMemoryAt the fewest images of a VAE call that ran out of memory, 0 if none did
  */
-record TurnOutcome(List<JobTensors> started, double textMillis, List<Decode> decodes, List<ImageRef> stepped,
+record TurnOutcome(List<JobTensors> started, double textMillis, List<ImageRef> stepped, long steppedNanos,
+        List<Decode> decodes,
         List<JobError> failed, int stepOutOfMemoryAt, int decodeOutOfMemoryAt) {
 
     /** One VAE call: the images it decoded, their pixels in the same order, and how long it took. */

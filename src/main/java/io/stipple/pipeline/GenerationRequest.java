@@ -56,12 +56,12 @@ public record GenerationRequest(
     }
 
     /**
-     * What this request costs the model, in work units: latent pixels × steps × U-Net rows. A U-Net call's
+     * What this request costs the model, in work units: latent pixels × steps walked × U-Net rows. A U-Net call's
      * time grows about linearly in each, so a 1024×1024, 150-step, 8-image request counts for what it costs,
      * hundreds of default ones, where a count of requests would call it one.
      */
-    public long workUnits(int vaeScaleFactor, Sampler sampler) {
-        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * walkedSteps(sampler) * rows();
+    public long workUnits(int vaeScaleFactor, int walkedSteps) {
+        return (long) (width / vaeScaleFactor) * (height / vaeScaleFactor) * walkedSteps * rows();
     }
 
     /** The steps that run: image-to-image walks only part of them, which part the sampler decides. */

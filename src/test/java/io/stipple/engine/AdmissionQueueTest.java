@@ -18,7 +18,7 @@ class AdmissionQueueTest {
     private int ids;
 
     private Job job(String client, long work) {
-        return new Job(client + (++ids), EngineTesting.request("queued", 4, ids), client, work, 0, FAR_FUTURE);
+        return new Job(client + (++ids), EngineTesting.request("queued", 4, ids), client, 4, work, 0, FAR_FUTURE);
     }
 
     private static List<String> drain(AdmissionQueue queue) {

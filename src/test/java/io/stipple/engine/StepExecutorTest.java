@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.stipple.model.LoadedPipeline;
 import io.stipple.model.PipelineDirectory;
 import io.stipple.model.TestPipelines;
+import io.stipple.pipeline.DenoisingImage;
 import io.stipple.pipeline.GenerationRequest;
 import io.stipple.pipeline.InitImage;
 import io.stipple.pipeline.LatentDiffusion;
@@ -21,6 +22,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -51,7 +55,9 @@ class StepExecutorTest {
     }
 
     private static TurnWork joining(TurnWork.Joining... jobs) {
-        return new TurnWork(List.of(jobs), List.of(), List.of());
+        return new TurnWork(List.of(jobs), List.of(), List.of(), ref -> {
+            throw new AssertionError("no job is on the model: " + ref);
+        });
     }
 
     /**
@@ -82,21 +88,20 @@ class StepExecutorTest {
         TurnOutcome admitted = executor.execute(joining(
                 new TurnWork.Joining("five", request("a red circle", 64, 64, 1, 5.0, "ddim", 1, 5)),
                 new TurnWork.Joining("six", request("a green circle", 64, 64, 1, 5.0, "ddim", 10, 6))));
-        List<BatchImage> images = new ArrayList<>();
+        Map<String, JobTensors> jobs = admitted.started().stream()
+                .collect(Collectors.toMap(JobTensors::jobId, job -> job));
+        List<ImageRef> images = new ArrayList<>();
         for (JobTensors job : admitted.started()) {
-            IntStream.range(0, job.images().size())
-                    .forEach(i -> images.add(new BatchImage(new ImageRef(job.jobId(), i), job.images().get(i))));
+            IntStream.range(0, job.images().size()).forEach(i -> images.add(new ImageRef(job.jobId(), i)));
         }
+        Function<ImageRef, DenoisingImage> onTheModel = ref -> jobs.get(ref.jobId()).images().get(ref.index());
         try {
-            TurnOutcome stepped = executor.execute(new TurnWork(List.of(), List.of(), images));
-            assertEquals(11, stepped.stepped().size());
-            assertTrue(stepped.failed().isEmpty());
-
-            TurnOutcome decoded = executor.execute(new TurnWork(List.of(), images, List.of()));
+            TurnOutcome decoded = executor.execute(new TurnWork(List.of(), images, images, onTheModel));
+            assertEquals(11, decoded.stepped().size(), "one step, the last");
             assertTrue(decoded.failed().isEmpty(), "no job fails for the size of a call: " + decoded.failed());
             assertEquals(11, decoded.decodeOutOfMemoryAt(), "the call of all 11 images ran out of memory");
-            assertEquals(images.stream().map(BatchImage::ref).toList(),
-                    decoded.decodes().stream().flatMap(call -> call.images().stream()).toList());
+            assertEquals(images, decoded.decodes().stream().flatMap(call -> call.images().stream()).toList(),
+                    "decoded in the turn of their last step");
             assertTrue(decoded.decodes().stream().allMatch(call -> call.images().size() <= 8
                     && call.pixels().size() == call.images().size()));
         } finally {

@@ -12,12 +12,21 @@ class StepSchedulerTest {
     private static final BatchKey SMALL = new BatchKey(8, 8);
     private static final BatchKey LARGE = new BatchKey(64, 64);
 
-    private static TurnFacts.Waiting waiting(String job, int rows) {
-        return new TurnFacts.Waiting(job, rows);
+    /** A guided job of {@code images} images (two rows each) taking {@code steps} steps. */
+    private static TurnFacts.Waiting waiting(String job, int images, BatchKey key, int steps) {
+        return new TurnFacts.Waiting(job, images, 2, key, steps);
+    }
+
+    private static TurnFacts.Waiting waiting(String job, int images) {
+        return waiting(job, images, SMALL, 10);
     }
 
     private static TurnFacts.Running denoising(String job, int index, BatchKey key, int rows, long lastStepped) {
-        return new TurnFacts.Running(new ImageRef(job, index), key, rows, lastStepped, false);
+        return new TurnFacts.Running(new ImageRef(job, index), key, rows, lastStepped, 5);
+    }
+
+    private static TurnFacts.Running lastStep(String job, int index) {
+        return new TurnFacts.Running(new ImageRef(job, index), SMALL, 2, 0, 1);
     }
 
     private static TurnFacts.Running denoised(String job, int index) {
@@ -25,7 +34,7 @@ class StepSchedulerTest {
     }
 
     private static TurnFacts.Running denoised(String job, int index, BatchKey key) {
-        return new TurnFacts.Running(new ImageRef(job, index), key, 2, 0, true);
+        return new TurnFacts.Running(new ImageRef(job, index), key, 2, 0, 0);
     }
 
     private static List<ImageRef> refs(String job, int... indexes) {
@@ -36,29 +45,61 @@ class StepSchedulerTest {
         return refs;
     }
 
+    private static List<ImageRef> concat(List<ImageRef> first, List<ImageRef> second) {
+        List<ImageRef> all = new ArrayList<>(first);
+        all.addAll(second);
+        return all;
+    }
+
     @Test
     void anIdleModelTakesTheFirstJobHoweverLargeAndThenOnlyWhatFits() {
         StepScheduler scheduler = new StepScheduler(16, false);
-        StepPlan idle = scheduler.schedule(new TurnFacts(List.of(waiting("huge", 40), waiting("small", 2)), List.of()));
+        StepPlan idle = scheduler.schedule(new TurnFacts(List.of(waiting("huge", 20), waiting("small", 1)), List.of()));
         assertEquals(List.of("huge"), idle.admit(), "40 rows are over the cap, but an idle model must take them");
-        assertTrue(idle.step().isEmpty() && idle.decode().isEmpty());
 
         StepPlan filling = scheduler.schedule(new TurnFacts(
-                List.of(waiting("a", 4), waiting("b", 6), waiting("c", 4), waiting("d", 2)),
+                List.of(waiting("a", 2), waiting("b", 3), waiting("c", 2), waiting("d", 1)),
                 List.of(denoising("running", 0, SMALL, 2, 0), denoising("running", 1, SMALL, 2, 0))));
         assertEquals(List.of("a", "b"), filling.admit(),
                 "4 rows running: a (4) and b (6) fit in 16, c (4) does not, and d waits behind c in the queue's order");
     }
 
     @Test
+    void aJoiningJobStepsInTheTurnItJoinsAfterTheImagesAlreadyRunning() {
+        StepScheduler scheduler = new StepScheduler(8, false);
+        StepPlan plan = scheduler.schedule(new TurnFacts(List.of(waiting("new", 2)),
+                List.of(denoising("old", 0, SMALL, 2, 7), denoising("old", 1, SMALL, 2, 7))));
+        assertEquals(List.of("new"), plan.admit());
+        assertEquals(concat(refs("old", 0, 1), refs("new", 0, 1)), plan.step());
+
+        StepPlan full = new StepScheduler(6, false).schedule(new TurnFacts(List.of(waiting("new", 1)),
+                List.of(denoising("old", 0, SMALL, 2, 7), denoising("old", 1, SMALL, 2, 7))));
+        assertEquals(List.of("new"), full.admit());
+        assertEquals(concat(refs("old", 0, 1), refs("new", 0)), full.step());
+    }
+
+    @Test
+    void imagesAreDecodedInTheTurnOfTheirLastStep() {
+        StepScheduler scheduler = new StepScheduler(16, false);
+        StepPlan plan = scheduler.schedule(new TurnFacts(List.of(),
+                List.of(lastStep("finishing", 0), denoising("going-on", 0, SMALL, 2, 0), lastStep("finishing", 1))));
+        assertEquals(concat(refs("finishing", 0), concat(refs("going-on", 0), refs("finishing", 1))), plan.step());
+        assertEquals(refs("finishing", 0, 1), plan.decode());
+
+        StepPlan strengthZero = scheduler.schedule(new TurnFacts(List.of(waiting("unchanged", 2, SMALL, 0)), List.of()));
+        assertEquals(List.of("unchanged"), strengthZero.admit());
+        assertTrue(strengthZero.step().isEmpty(), "an image-to-image start at strength 0 takes no step");
+        assertEquals(refs("unchanged", 0, 1), strengthZero.decode());
+    }
+
+    @Test
     void denoisedImagesDoNotHoldRowsAndAreDecodedUpToTheCap() {
         StepScheduler scheduler = new StepScheduler(4, false);
-        StepPlan plan = scheduler.schedule(new TurnFacts(List.of(waiting("next", 4)),
+        StepPlan plan = scheduler.schedule(new TurnFacts(List.of(waiting("next", 2, LARGE, 10)),
                 List.of(denoised("done", 0), denoised("done", 1), denoised("done", 2), denoised("done", 3),
                         denoised("done", 4))));
         assertEquals(List.of("next"), plan.admit());
         assertEquals(refs("done", 0, 1, 2, 3), plan.decode(), "four images per VAE call");
-        assertTrue(plan.step().isEmpty());
 
         assertEquals(1, scheduler.lowerDecodeCap(3));
         assertEquals(refs("done", 0), scheduler.schedule(new TurnFacts(List.of(), List.of(denoised("done", 0),
