@@ -77,23 +77,23 @@ final class JobOutcomes {
         }
     }
 
-    private void reportProgress(ActiveJob running) {
-        if (!running.advancedSinceReport()) {
+    private void reportProgress(ActiveJob active) {
+        if (!active.advancedSinceReport()) {
             return;
         }
-        int completed = running.completedSteps();
-        running.job.progressed(completed, null);
-        if (previewEvery > 0 && completed % previewEvery == 0 && completed < running.job.steps()
-                && running.job.wantsPreviews()) {
-            float[] latent = running.image(0).latent().toFloatArray();
-            int height = (int) running.key.latentHeight();
-            int width = (int) running.key.latentWidth();
+        int completed = active.completedSteps();
+        active.job.progressed(completed, null);
+        if (previewEvery > 0 && completed % previewEvery == 0 && completed < active.job.steps()
+                && active.job.wantsPreviews()) {
+            float[] latent = active.image(0).latent().toFloatArray();
+            int height = (int) active.key.latentHeight();
+            int width = (int) active.key.latentWidth();
             metrics.previewed();
             encoders.execute(() -> {
                 try {
-                    running.job.previewed(completed, PngEncoder.encode(preview.render(latent, height, width, previewWidth)));
+                    active.job.previewed(completed, PngEncoder.encode(preview.render(latent, height, width, previewWidth)));
                 } catch (RuntimeException e) {
-                    log.warn("The preview of job {} at step {} failed; the job goes on without it", running.job.id(),
+                    log.warn("The preview of job {} at step {} failed; the job goes on without it", active.job.id(),
                             completed, e);
                 }
             });

@@ -66,9 +66,10 @@ final class RunningJobs {
         return facts;
     }
 
-    /** The image {@code ref} names. */
+    /** The image {@code ref} names, or null when its job is not on the model. */
     DenoisingImage image(ImageRef ref) {
-        return byId.get(ref.jobId()).image(ref.index());
+        ActiveJob job = byId.get(ref.jobId());
+        return job == null ? null : job.image(ref.index());
     }
 
     /** Records the step just taken by {@code refs}; returns the jobs they belong to, in order. */

@@ -64,18 +64,20 @@ final class StepExecutor {
                 failed, stepped.outOfMemoryAt(), decoded.outOfMemoryAt());
     }
 
-    /** The images {@code refs} name, on the model or just started, but for those of jobs that have failed. */
+    /**
+     * The images {@code refs} name, on the model or just started; not those of jobs that have failed, nor of a job
+     * planned to join that was cancelled before it could be taken from the queue.
+     */
     private static List<BatchImage> images(List<ImageRef> refs, TurnWork work, Map<String, JobTensors> joined,
             List<JobError> failed) {
         Set<String> gone = failed.stream().map(JobError::jobId).collect(Collectors.toSet());
         List<BatchImage> images = new ArrayList<>();
         for (ImageRef ref : refs) {
-            if (gone.contains(ref.jobId())) {
-                continue;
-            }
             JobTensors startedNow = joined.get(ref.jobId());
-            images.add(new BatchImage(ref, startedNow != null ? startedNow.images().get(ref.index())
-                    : work.running().apply(ref)));
+            DenoisingImage image = startedNow != null ? startedNow.images().get(ref.index()) : work.running().apply(ref);
+            if (image != null && !gone.contains(ref.jobId())) {
+                images.add(new BatchImage(ref, image));
+            }
         }
         return images;
     }

@@ -9,7 +9,7 @@ import java.util.function.Function;
  * A {@link StepPlan} made concrete for the executor: the requests of the jobs joining, the images to step and then
  * to decode, and where the images already on the model are (those of the joining jobs start in the turn itself).
  *
- * @param running the image a reference names, for the jobs already on the model
+ * @param running the image a reference names, for the jobs already on the model (null for another job)
  */
 record TurnWork(List<Joining> joining, List<ImageRef> step, List<ImageRef> decode,
         Function<ImageRef, DenoisingImage> running) {

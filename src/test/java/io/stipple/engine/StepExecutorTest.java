@@ -109,6 +109,15 @@ class StepExecutorTest {
         }
     }
 
+    /** A job planned to join but cancelled before it was taken from the queue: its images are not there to run. */
+    @Test
+    void imagesOfAJobThatNeverJoinedAreLeftOut() {
+        ImageRef cancelled = new ImageRef("cancelled", 0);
+        TurnOutcome outcome = executor.execute(new TurnWork(List.of(), List.of(cancelled), List.of(cancelled),
+                ref -> null));
+        assertTrue(outcome.stepped().isEmpty() && outcome.decodes().isEmpty() && outcome.failed().isEmpty());
+    }
+
     private static GenerationRequest withInit(GenerationRequest request, InitImage init) {
         return new GenerationRequest(request.model(), request.prompt(), request.negativePrompt(), request.width(),
                 request.height(), request.steps(), request.guidanceScale(), request.guidance(), request.sampler(),
